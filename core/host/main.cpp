@@ -1,0 +1,3 @@
+#include <iostream>
+#include "quantlab/sdk.h"
+int main() { std::cout << "qlhost\n"; }

@@ -1,0 +1,48 @@
+#pragma once
+// A topology is what the original called a library: one network family with
+// its pre-/post-processing, optional loss and quantization recipes.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "quantlab/Dataset.h"
+#include "quantlab/Network.h"
+#include "quantlab/Params.h"
+#include "quantlib/algorithms/Controller.h"
+
+namespace quantlab {
+
+// loss(output, target) -> scalar, averaged over the batch.
+using Loss = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
+
+class Topology {
+ public:
+  virtual ~Topology() = default;
+  virtual std::string name() const = 0;
+  // The default experiment configuration (YAML text), used without --config.
+  virtual std::string default_config() const = 0;
+  // Builds the network from `network.params`.
+  virtual std::shared_ptr<Network> network(const Params& params) const = 0;
+  // Per-batch pre-processing. `augment` is true only for training batches of a
+  // config with data.augment; random choices must come from `generator`.
+  virtual Batch preprocess(Batch batch, bool augment, torch::Generator& generator) const {
+    return batch;
+  }
+  // Network output -> what the Meter consumes.
+  virtual torch::Tensor postprocess(const torch::Tensor& output) const { return output; }
+  // A network-specific loss; nullptr means training.loss_function decides.
+  virtual Loss loss(const Params& params) const { return nullptr; }
+
+  // Named quantization recipes. A recipe edits the network as
+  // `network.quantize` says and returns the controllers that
+  // `training.quantize` configures.
+  virtual std::vector<std::string> recipes() const { return {}; }
+  virtual quantlib::Controllers apply_recipe(const std::string& recipe, Network& network,
+                                             const Params& network_quantize,
+                                             const Params& training_quantize) const;
+};
+
+}  // namespace quantlab

@@ -1,0 +1,19 @@
+#include "quantlab/Dataset.h"
+
+#include <torch/torch.h>
+
+namespace quantlab {
+
+TensorDataset::TensorDataset(torch::Tensor inputs, torch::Tensor targets, std::string description)
+    : inputs_(std::move(inputs)), targets_(std::move(targets)), description_(std::move(description)) {
+  TORCH_CHECK(inputs_.size(0) == targets_.size(0), "inputs and targets differ in length");
+}
+
+std::int64_t TensorDataset::size() const { return inputs_.size(0); }
+
+Batch TensorDataset::get(const std::vector<std::int64_t>& indices) const {
+  auto index = torch::tensor(indices, torch::kLong);
+  return {inputs_.index_select(0, index), targets_.index_select(0, index)};
+}
+
+}  // namespace quantlab

@@ -36,6 +36,14 @@ class Params {
   // node: a map or null (treated as an empty map); path: dotted key of the
   // node ("" at the top); source: the file (or description) it came from.
   Params(YAML::Node node, std::string path, std::string source);
+  // Rebinds: yaml-cpp's own Node assignment would overwrite the node referred to.
+  Params(const Params& other) = default;
+  Params& operator=(const Params& other) {
+    node_.reset(other.node_);
+    path_ = other.path_;
+    source_ = other.source_;
+    return *this;
+  }
 
   bool has(const std::string& key) const;
   std::vector<std::string> keys() const;

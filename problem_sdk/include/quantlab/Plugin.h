@@ -28,6 +28,7 @@ struct PluginDescriptor {
 }  // namespace quantlab
 
 #define QUANTLAB_PLUGIN_SYMBOL quantlab_plugin
+#define QUANTLAB_PLUGIN_SYMBOL_NAME "quantlab_plugin"
 
 // Use once in a plugin, at namespace scope:
 //   QUANTLAB_PLUGIN(FashionMnistProblem, "fashionmnist", "1.0.0")

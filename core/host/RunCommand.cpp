@@ -1,0 +1,191 @@
+// `qlhost --plugin P --topology T ...`: create or continue an experiment and
+// train it, or test its checkpoints.
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <boost/program_options.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "host/Commands.h"
+#include "manager/config/ExperimentConfig.h"
+#include "manager/dist/Communicator.h"
+#include "manager/logbook/AtomicFile.h"
+#include "manager/logbook/Logbook.h"
+#include "manager/plugin/PluginLoader.h"
+#include "manager/storage/StorageMap.h"
+#include "manager/train/Trainer.h"
+
+namespace po = boost::program_options;
+
+namespace quantlab {
+
+namespace {
+
+struct RunOptions {
+  std::string plugin;
+  std::string topology;
+  std::optional<int> experiment_id;
+  std::string mode = "train";
+  std::string config_file;
+  std::vector<std::string> overrides;
+  std::optional<int> ckpt_every;
+  std::string home;
+  std::optional<int> threads;
+};
+
+po::options_description run_options_description(RunOptions& options) {
+  po::options_description description("qlhost --plugin PATH --topology NAME [options]");
+  description.add_options()
+      ("help,h", "this help")
+      ("plugin", po::value(&options.plugin)->required(), "problem plugin, e.g. build/problems/libfashionmnist.so")
+      ("topology", po::value(&options.topology)->required(), "topology (network family) of the problem, e.g. SimpleCNN")
+      ("exp-id", po::value<int>(), "an existing experiment: resume its training, or test it")
+      ("mode", po::value(&options.mode), "train (default) or test")
+      ("config", po::value(&options.config_file), "experiment config YAML (default: the topology's own)")
+      ("set", po::value(&options.overrides)->composing(), "override dotted.key=value, typed by YAML (repeatable)")
+      ("ckpt-every", po::value<int>(), "checkpoint every K epochs (default experiment.ckpt_every)")
+      ("home", po::value(&options.home), "QuantLab home (default $QUANTLAB_HOME, else the current directory)")
+      ("threads", po::value<int>(), "intra-op threads per rank (default: cores / ranks on this machine)");
+  return description;
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const std::optional<std::filesystem::path>& log_file, bool root) {
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stdout_sink_mt>()};
+  if (log_file) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file->string()));
+  auto logger = std::make_shared<spdlog::logger>("qlhost", sinks.begin(), sinks.end());
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S] %v");
+  logger->set_level(root ? spdlog::level::info : spdlog::level::warn);
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+std::uint64_t draw_seed() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 16 ^ device()) % 1000000007ull;
+}
+
+int default_threads(const Communicator& communicator) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, communicator.local_size()));
+}
+
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+std::string resolve_home(const std::string& option) {
+  if (!option.empty()) return option;
+  if (const char* home = std::getenv("QUANTLAB_HOME"); home && *home) return home;
+  return std::filesystem::current_path().string();
+}
+
+int run_experiment(const Arguments& arguments, Communicator& communicator) {
+  RunOptions options;
+  const auto description = run_options_description(options);
+  po::variables_map values;
+  po::store(po::command_line_parser(arguments).options(description).run(), values);
+  if (values.count("help")) {
+    if (communicator.is_root()) std::cout << description;
+    return 0;
+  }
+  po::notify(values);
+  if (values.count("exp-id")) options.experiment_id = values["exp-id"].as<int>();
+  if (values.count("ckpt-every")) options.ckpt_every = values["ckpt-every"].as<int>();
+  if (values.count("threads")) options.threads = values["threads"].as<int>();
+  if (options.mode != "train" && options.mode != "test")
+    throw ConfigError("--mode " + options.mode + ": expected train or test");
+  if (options.mode == "test" && !options.experiment_id)
+    throw ConfigError("--mode test: expected --exp-id N, the experiment to test");
+  if (options.experiment_id && (!options.config_file.empty() || !options.overrides.empty()))
+    throw ConfigError("--exp-id " + std::to_string(*options.experiment_id) +
+                      ": the experiment's config.yaml is fixed; --config and --set start a new experiment instead");
+  if (options.ckpt_every && *options.ckpt_every < 1)
+    throw ConfigError("--ckpt-every " + std::to_string(*options.ckpt_every) + ": expected a positive integer");
+  if (options.threads && *options.threads < 1)
+    throw ConfigError("--threads " + std::to_string(*options.threads) + ": expected a positive integer");
+
+  torch::set_num_threads(options.threads.value_or(default_threads(communicator)));
+
+  const LoadedPlugin plugin = load_plugin(options.plugin);
+  const auto topology = plugin.topology(options.topology);
+  const StorageMap storage(resolve_home(options.home));
+  ProblemDirs dirs;
+  if (communicator.is_root()) {
+    dirs = storage.problem_dirs(plugin.name);
+    for (const auto& notice : dirs.notices) std::cout << notice << "\n";
+  }
+  communicator.barrier();
+  if (!communicator.is_root()) dirs = {storage.problem_folder(plugin.name) / "data",
+                                       storage.problem_folder(plugin.name) / "logs", {}};
+  const Logbook logbook(dirs.logs);
+
+  // Rank 0 decides the experiment and its config; the others receive them.
+  std::string config_text;
+  std::string id_text;
+  if (communicator.is_root()) {
+    if (options.experiment_id) {
+      const int id = *options.experiment_id;
+      logbook.open_experiment(id);
+      config_text = yaml_text(load_yaml_file(logbook.config_file(id)));
+      id_text = std::to_string(id);
+    } else {
+      const std::string source = options.config_file.empty()
+                                     ? "<default config of " + plugin.name + "/" + topology->name() + ">"
+                                     : options.config_file;
+      YAML::Node root = options.config_file.empty() ? parse_yaml(topology->default_config(), source)
+                                                    : load_yaml_file(options.config_file);
+      for (const auto& assignment : options.overrides) apply_override(root, assignment);
+      ExperimentConfig config = ExperimentConfig::parse(root, source);
+      check_config(*plugin.problem, *topology, config);  // before anything is written
+      if (!config.seed) set_seed(config, draw_seed());
+      const int id = logbook.create_experiment();
+      config_text = yaml_text(config.root);
+      write_file_atomically(logbook.config_file(id), config_text);
+      id_text = std::to_string(id);
+    }
+  }
+  communicator.broadcast(config_text);
+  communicator.broadcast(id_text);
+  const int id = std::stoi(id_text);
+  const std::filesystem::path config_file = logbook.config_file(id);
+  ExperimentConfig config = ExperimentConfig::parse(parse_yaml(config_text, config_file.string()), config_file.string());
+  if (!config.seed) throw ConfigError(config_file.string() + ": experiment.seed: expected the experiment's seed");
+  if (options.ckpt_every) config.ckpt_every = *options.ckpt_every;
+
+  auto log = make_logger(communicator.is_root() ? std::optional(logbook.log_file(id)) : std::nullopt,
+                         communicator.is_root());
+  log->info("experiment {} of problem {} (plugin {} {}), topology {}: {} in {}", Logbook::experiment_name(id),
+            plugin.name, plugin.path.string(), plugin.version, topology->name(), options.mode,
+            logbook.experiment_dir(id).string());
+  log->info("{} rank(s), {} thread(s) each, seed {}", communicator.size(), torch::get_num_threads(), *config.seed);
+  if (communicator.is_root())
+    for (const auto& removed : remove_stale_temp_files(logbook.experiment_dir(id)))
+      log->info("removed a temporary left by a killed run: {}", removed.string());
+
+  RunContext context{*plugin.problem, *topology, config, logbook, id, dirs.data, communicator, log};
+  Trainer trainer(context);
+  if (options.mode == "test") {
+    trainer.test();
+    return 0;
+  }
+  if (experiment_complete(logbook, id, config)) {
+    log->info("experiment {} is complete ({} fold(s) x {} epochs); nothing to train", Logbook::experiment_name(id),
+              config.n_folds, config.n_epochs);
+    return 0;
+  }
+  trainer.train();
+  log->info("done: logs, checkpoints and TensorBoard files in {}", logbook.experiment_dir(id).string());
+  log->info("view them with: tensorboard --logdir {}", logbook.experiment_dir(id).string());
+  return 0;
+}
+
+}  // namespace quantlab

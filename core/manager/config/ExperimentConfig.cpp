@@ -1,0 +1,135 @@
+#include "manager/config/ExperimentConfig.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace quantlab {
+
+YAML::Node parse_yaml(const std::string& text, const std::string& source) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& error) {
+    throw ConfigError(source + ":" + std::to_string(error.mark.line + 1) +
+                      ": malformed YAML: " + error.msg);
+  }
+}
+
+YAML::Node load_yaml_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError(file.string() + ": cannot read the config file (expected a readable YAML file)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_yaml(text.str(), file.string());
+}
+
+void apply_override(YAML::Node& root, const std::string& assignment) {
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw ConfigError("--set " + assignment + ": expected dotted.key=value");
+  const std::string key = assignment.substr(0, equals);
+  const YAML::Node value = parse_yaml(assignment.substr(equals + 1), "--set " + assignment);
+
+  std::vector<std::string> parts;
+  std::stringstream stream(key);
+  for (std::string part; std::getline(stream, part, '.');) {
+    if (part.empty()) throw ConfigError("--set " + assignment + ": expected dotted.key=value, got an empty key part");
+    parts.push_back(part);
+  }
+  // yaml-cpp nodes are handles: walk down with fresh handles, creating maps.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node parent = chain.back();
+    YAML::Node child = parent[parts[i]];
+    if (child && child.IsScalar())
+      throw ConfigError("--set " + assignment + ": " + parts[i] + " is a value, not a section");
+    if (!child || child.IsNull()) parent[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    chain.push_back(parent[parts[i]]);
+  }
+  chain.back()[parts.back()] = value;
+}
+
+Params ExperimentConfig::section(const std::string& dotted) const {
+  Params params(root, "", source);
+  std::stringstream stream(dotted);
+  for (std::string part; std::getline(stream, part, '.');) params = params.at(part);
+  return params;
+}
+
+namespace {
+
+template <typename T>
+T positive(const Params& params, const std::string& key, T fallback) {
+  const T value = params.get<T>(key, fallback);
+  if (value < 1) params.fail(key, "a positive integer");
+  return value;
+}
+
+template <typename T>
+std::optional<T> optional_positive(const Params& params, const std::string& key) {
+  if (!params.has(key)) return std::nullopt;
+  return positive<T>(params, key, 1);
+}
+
+}  // namespace
+
+ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
+  ExperimentConfig config;
+  config.source = source;
+  config.root.reset(root);
+  const Params top(root, "", source);
+  top.only({"experiment", "data", "network", "training", "logging"});
+
+  const Params experiment = top.at("experiment");
+  experiment.only({"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every"});
+  config.n_folds = positive<int>(experiment, "n_folds", 1);
+  config.n_epochs = positive<int>(experiment, "n_epochs", 1);
+  if (experiment.has("seed")) {
+    const auto seed = experiment.get<std::int64_t>("seed");
+    if (seed < 0) experiment.fail("seed", "a non-negative integer");
+    config.seed = static_cast<std::uint64_t>(seed);
+  }
+  if (experiment.has("target_metric")) config.target_metric = experiment.get<std::string>("target_metric");
+  config.ckpt_every = positive<int>(experiment, "ckpt_every", 5);
+
+  const Params data = top.at("data");
+  data.only({"bs_train", "bs_valid", "augment", "max_train_samples", "max_valid_samples"});
+  config.bs_train = positive<std::int64_t>(data, "bs_train", 128);
+  config.bs_valid = positive<std::int64_t>(data, "bs_valid", config.bs_train);
+  config.augment = data.get<bool>("augment", false);
+  config.max_train_samples = optional_positive<std::int64_t>(data, "max_train_samples");
+  config.max_valid_samples = optional_positive<std::int64_t>(data, "max_valid_samples");
+
+  const Params network = top.at("network");
+  network.only({"class", "params", "quantize"});
+  config.network_class = network.get<std::string>("class");
+  network.at("params");
+  network.at("quantize");
+
+  const Params training = top.at("training");
+  training.only({"loss_function", "optimizer", "lr_scheduler", "quantize"});
+  for (const char* part : {"loss_function", "optimizer"}) {
+    const Params section = training.at(part);
+    section.only({"class", "params"});
+    section.get<std::string>("class");
+    section.at("params");
+  }
+  const Params scheduler = training.at("lr_scheduler");
+  scheduler.only({"class", "params", "step_metric", "warmup"});
+  if (!scheduler.keys().empty()) scheduler.get<std::string>("class");
+  scheduler.at("params");
+  training.at("quantize");
+
+  const Params logging = top.at("logging");
+  logging.only({"histograms"});
+  config.histograms = logging.get<bool>("histograms", false);
+  return config;
+}
+
+void set_seed(ExperimentConfig& config, std::uint64_t seed) {
+  if (!config.root["experiment"] || config.root["experiment"].IsNull())
+    config.root["experiment"] = YAML::Node(YAML::NodeType::Map);
+  config.root["experiment"]["seed"] = seed;
+  config.seed = seed;
+}
+
+}  // namespace quantlab

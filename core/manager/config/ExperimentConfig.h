@@ -1,0 +1,55 @@
+#pragma once
+// The experiment configuration: the original's sections (experiment, data,
+// network, training) plus logging, read from YAML, overridden with --set, and
+// validated before anything is written to disk.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "quantlab/Params.h"
+
+namespace quantlab {
+
+// Parses YAML text; a syntax error is a ConfigError naming `source` and the line.
+YAML::Node parse_yaml(const std::string& text, const std::string& source);
+YAML::Node load_yaml_file(const std::filesystem::path& file);
+
+// Applies "dotted.key=value" to `root`; the value is typed by YAML's rules
+// ("3" is an integer, "[1, 2]" a list, "null" removes the value).
+void apply_override(YAML::Node& root, const std::string& assignment);
+
+struct ExperimentConfig {
+  YAML::Node root;     // the whole tree, as snapshotted into config.yaml
+  std::string source;  // file or description, for error messages
+
+  int n_folds = 1;
+  int n_epochs = 1;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::string> target_metric;
+  int ckpt_every = 5;
+
+  std::int64_t bs_train = 128;
+  std::int64_t bs_valid = 1000;
+  bool augment = false;
+  std::optional<std::int64_t> max_train_samples;
+  std::optional<std::int64_t> max_valid_samples;
+
+  std::string network_class;
+  bool histograms = false;
+
+  Params section(const std::string& dotted) const;  // e.g. "training.optimizer"
+
+  // Validates the fixed sections and reads their values. Free maps
+  // (network.params, *.quantize, optimizer and scheduler params) are checked
+  // by whoever consumes them.
+  static ExperimentConfig parse(YAML::Node root, std::string source);
+};
+
+// Writes the seed into the tree and the struct.
+void set_seed(ExperimentConfig& config, std::uint64_t seed);
+
+}  // namespace quantlab

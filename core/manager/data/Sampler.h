@@ -1,0 +1,34 @@
+#pragma once
+// Which samples a rank sees, and in which order: a pure function of the seed,
+// the epoch and the rank, so a resumed run replays the same data order.
+#include <cstdint>
+#include <vector>
+
+namespace quantlab::data {
+
+// A seeded permutation of `indices` (Fisher-Yates over a 64-bit Mersenne
+// twister: the same on every platform and library version).
+std::vector<std::int64_t> shuffled(std::vector<std::int64_t> indices, std::uint64_t seed);
+
+// This rank's share of one training epoch: the indices shuffled with
+// (seed, epoch), padded by wrapping around so every rank gets the same count,
+// then dealt round-robin.
+std::vector<std::int64_t> training_shard(const std::vector<std::int64_t>& indices, std::uint64_t seed, int epoch,
+                                         int rank, int world_size);
+
+// This rank's share of an evaluation pass: in order, dealt round-robin, no
+// padding (so every sample counts once in the all-reduced meter).
+std::vector<std::int64_t> evaluation_shard(const std::vector<std::int64_t>& indices, int rank, int world_size);
+
+// k-fold split of [0, n): permuted with the seed, dealt round-robin into
+// n_folds parts; fold k validates on part k and trains on the rest.
+struct FoldSplit {
+  std::vector<std::int64_t> train;
+  std::vector<std::int64_t> valid;
+};
+FoldSplit fold_split(std::int64_t n, int n_folds, int fold, std::uint64_t seed);
+
+// Mixes values into one seed (splitmix64 steps), for per-epoch streams.
+std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0);
+
+}  // namespace quantlab::data

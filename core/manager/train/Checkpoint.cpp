@@ -1,0 +1,109 @@
+#include "manager/train/Checkpoint.h"
+
+#include <torch/torch.h>
+
+#include "manager/logbook/AtomicFile.h"
+#include "quantlab/Errors.h"
+
+namespace quantlab {
+
+namespace {
+
+torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string());
+  } catch (const c10::Error& error) {
+    throw StorageError(path.string() + ": not a readable checkpoint (" +
+                       std::string(error.what_without_backtrace()).substr(0, 120) + ")");
+  }
+  torch::Tensor format;
+  if (!archive.try_read("format", format) || format.item<std::int64_t>() != kCheckpointFormat)
+    throw StorageError(path.string() + ": expected a QuantLab checkpoint of format " +
+                       std::to_string(kCheckpointFormat));
+  return archive;
+}
+
+FoldProgress read_progress(torch::serialize::InputArchive& archive) {
+  torch::Tensor progress, best;
+  archive.read("progress", progress);
+  archive.read("best_metric", best);
+  auto values = progress.accessor<std::int64_t, 1>();
+  return FoldProgress{static_cast<int>(values[0]), static_cast<int>(values[1]), best.item<double>(),
+                      static_cast<int>(values[2])};
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const FoldProgress& progress, const TrainingState& state) {
+  torch::serialize::OutputArchive archive;
+  archive.write("format", torch::tensor(kCheckpointFormat));
+  archive.write("progress", torch::tensor(std::vector<std::int64_t>{progress.fold, progress.epochs_done,
+                                                                     progress.best_epoch}));
+  archive.write("best_metric", torch::tensor(progress.best_metric, torch::kDouble));
+
+  torch::serialize::OutputArchive network;
+  state.network.save(network);
+  archive.write("network", network);
+  torch::serialize::OutputArchive optimizer;
+  state.optimizer.save(optimizer);
+  archive.write("optimizer", optimizer);
+  archive.write("lr_schedule", torch::tensor(state.schedule.state(), torch::kDouble));
+  for (size_t i = 0; i < state.controllers.size(); ++i) {
+    torch::serialize::OutputArchive controller;
+    state.controllers[i]->save(controller);
+    archive.write("controller" + std::to_string(i), controller);
+  }
+  archive.write("rng", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
+
+  write_file_atomically(path, [&](const std::filesystem::path& temporary) { archive.save_to(temporary.string()); });
+}
+
+FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingState& state) {
+  auto archive = open_archive(path);
+  try {
+    const FoldProgress progress = read_progress(archive);
+    torch::serialize::InputArchive network;
+    archive.read("network", network);
+    state.network.load(network);
+    torch::serialize::InputArchive optimizer;
+    archive.read("optimizer", optimizer);
+    state.optimizer.load(optimizer);
+    torch::Tensor schedule;
+    archive.read("lr_schedule", schedule);
+    state.schedule.load_state(std::vector<double>(schedule.data_ptr<double>(),
+                                                  schedule.data_ptr<double>() + schedule.numel()));
+    for (size_t i = 0; i < state.controllers.size(); ++i) {
+      torch::serialize::InputArchive controller;
+      archive.read("controller" + std::to_string(i), controller);
+      state.controllers[i]->load(controller);
+    }
+    torch::Tensor rng;
+    archive.read("rng", rng);
+    auto generator = torch::globalContext().defaultGenerator(torch::kCPU);
+    generator.set_state(rng);
+    return progress;
+  } catch (const c10::Error& error) {
+    throw StorageError(path.string() + ": does not fit this experiment's network and training (" +
+                       std::string(error.what_without_backtrace()).substr(0, 160) + ")");
+  }
+}
+
+FoldProgress read_progress(const std::filesystem::path& path) {
+  auto archive = open_archive(path);
+  return read_progress(archive);
+}
+
+void load_network(const std::filesystem::path& path, torch::nn::Module& network) {
+  auto archive = open_archive(path);
+  try {
+    torch::serialize::InputArchive weights;
+    archive.read("network", weights);
+    network.load(weights);
+  } catch (const c10::Error& error) {
+    throw StorageError(path.string() + ": does not fit this network (" +
+                       std::string(error.what_without_backtrace()).substr(0, 160) + ")");
+  }
+}
+
+}  // namespace quantlab

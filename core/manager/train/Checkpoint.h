@@ -1,0 +1,45 @@
+#pragma once
+// A checkpoint is everything a fold needs to continue exactly: network,
+// optimizer, LR schedule, quantization controllers, progress and the global
+// RNG state. Its format version lives in the file itself.
+#include <cstdint>
+#include <filesystem>
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include "manager/train/LrSchedule.h"
+#include "quantlib/algorithms/Controller.h"
+
+namespace quantlab {
+
+constexpr std::int64_t kCheckpointFormat = 1;
+
+struct FoldProgress {
+  int fold = 0;
+  int epochs_done = 0;   // completed epochs
+  double best_metric = 0;
+  int best_epoch = 0;    // 0: none yet
+};
+
+struct TrainingState {
+  torch::nn::Module& network;
+  torch::optim::Optimizer& optimizer;
+  LrSchedule& schedule;
+  quantlib::Controllers& controllers;
+};
+
+// Written to a temporary file in the same folder and renamed over `path`.
+void save_checkpoint(const std::filesystem::path& path, const FoldProgress& progress, const TrainingState& state);
+
+// Throws StorageError naming the file if it is not a readable checkpoint of
+// this format or does not fit the network.
+FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingState& state);
+
+// Only the progress, e.g. to find the newest checkpoint.
+FoldProgress read_progress(const std::filesystem::path& path);
+
+// Network weights only (for --mode test).
+void load_network(const std::filesystem::path& path, torch::nn::Module& network);
+
+}  // namespace quantlab

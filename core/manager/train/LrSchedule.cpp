@@ -1,0 +1,163 @@
+#include "manager/train/LrSchedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <c10/util/Exception.h>
+
+namespace quantlab {
+
+namespace {
+
+double positive_number(const Params& params, const std::string& key, double fallback) {
+  const double value = params.get<double>(key, fallback);
+  if (!(value > 0)) params.fail(key, "a positive number");
+  return value;
+}
+
+int positive_int(const Params& params, const std::string& key, int fallback) {
+  const int value = params.get<int>(key, fallback);
+  if (value < 1) params.fail(key, "a positive integer");
+  return value;
+}
+
+}  // namespace
+
+LrSchedule LrSchedule::make(const Params& section, double base_lr, const std::string& main_metric,
+                            bool higher_is_better) {
+  LrSchedule schedule;
+  schedule.base_lr_ = base_lr;
+  schedule.source_ = section;
+  if (section.keys().empty()) return schedule;
+
+  const std::string name = section.get<std::string>("class");
+  const Params params = section.at("params");
+  if (name == "HandScheduler") {
+    params.only({"schedule"});
+    schedule.kind_ = Kind::hand;
+    schedule.hand_ = params.get<std::map<int, double>>("schedule");
+    for (const auto& [epoch, factor] : schedule.hand_)
+      if (epoch < 0 || !(factor >= 0)) params.fail("schedule", "a map from epochs >= 0 to factors >= 0");
+  } else if (name == "StepLR") {
+    params.only({"step_size", "gamma"});
+    schedule.kind_ = Kind::step;
+    schedule.step_size_ = positive_int(params, "step_size", 30);
+    schedule.gamma_ = positive_number(params, "gamma", 0.1);
+  } else if (name == "MultiStepLR") {
+    params.only({"milestones", "gamma"});
+    schedule.kind_ = Kind::multi_step;
+    schedule.milestones_ = params.get<std::vector<int>>("milestones");
+    for (size_t i = 0; i < schedule.milestones_.size(); ++i)
+      if (schedule.milestones_[i] < 0 || (i > 0 && schedule.milestones_[i] <= schedule.milestones_[i - 1]))
+        params.fail("milestones", "a list of increasing epochs >= 0");
+    schedule.gamma_ = positive_number(params, "gamma", 0.1);
+  } else if (name == "CosineAnnealingLR") {
+    params.only({"T_max", "eta_min"});
+    schedule.kind_ = Kind::cosine;
+    schedule.t_max_ = positive_int(params, "T_max", 1);
+    schedule.eta_min_ = params.get<double>("eta_min", 0.0);
+    if (schedule.eta_min_ < 0) params.fail("eta_min", "a non-negative number");
+  } else if (name == "ReduceLROnPlateau") {
+    params.only({"mode", "factor", "patience", "threshold", "min_lr", "cooldown"});
+    schedule.kind_ = Kind::plateau;
+    schedule.maximize_ = higher_is_better;
+    if (params.has("mode")) {
+      const auto mode = params.get<std::string>("mode");
+      if (mode != "min" && mode != "max") params.fail("mode", "min or max");
+      schedule.maximize_ = mode == "max";
+    }
+    schedule.plateau_factor_ = positive_number(params, "factor", 0.1);
+    if (schedule.plateau_factor_ >= 1) params.fail("factor", "a number below 1");
+    schedule.patience_ = params.get<int>("patience", 10);
+    if (schedule.patience_ < 0) params.fail("patience", "an integer >= 0");
+    schedule.threshold_ = params.get<double>("threshold", 1e-4);
+    schedule.min_lr_ = params.get<double>("min_lr", 0.0);
+    schedule.cooldown_ = params.get<int>("cooldown", 0);
+    if (schedule.cooldown_ < 0) params.fail("cooldown", "an integer >= 0");
+  } else {
+    section.fail("class", "one of HandScheduler, StepLR, MultiStepLR, CosineAnnealingLR, ReduceLROnPlateau");
+  }
+  schedule.metric_ = section.get<std::string>("step_metric", main_metric);
+
+  const Params warmup = section.at("warmup");
+  warmup.only({"epochs", "start_factor"});
+  if (warmup.has("epochs")) {
+    schedule.warmup_epochs_ = positive_int(warmup, "epochs", 1);
+    schedule.warmup_start_ = positive_number(warmup, "start_factor", 0.1);
+    if (schedule.warmup_start_ > 1) warmup.fail("start_factor", "a number in (0, 1]");
+  }
+  return schedule;
+}
+
+double LrSchedule::schedule_factor(int epoch) const {
+  switch (kind_) {
+    case Kind::constant: return 1.0;
+    case Kind::hand: {
+      auto after = hand_.upper_bound(epoch);
+      return after == hand_.begin() ? 1.0 : std::prev(after)->second;
+    }
+    case Kind::step: return std::pow(gamma_, epoch / step_size_);
+    case Kind::multi_step: {
+      const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), epoch) - milestones_.begin();
+      return std::pow(gamma_, static_cast<double>(passed));
+    }
+    case Kind::cosine: {
+      const double t = std::min(epoch, t_max_);
+      const double lr = eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(M_PI * t / t_max_)) / 2;
+      return lr / base_lr_;
+    }
+    case Kind::plateau: return current_factor_;
+  }
+  return 1.0;
+}
+
+double LrSchedule::learning_rate(int epoch) const {
+  double warm = 1.0;
+  if (epoch < warmup_epochs_)
+    warm = warmup_start_ + (1.0 - warmup_start_) * static_cast<double>(epoch) / warmup_epochs_;
+  return base_lr_ * warm * schedule_factor(epoch);
+}
+
+void LrSchedule::step(int, const std::map<std::string, double>& metrics) {
+  if (kind_ != Kind::plateau) return;
+  const auto found = metrics.find(metric_);
+  if (found == metrics.end()) {
+    std::string known;
+    for (const auto& [name, value] : metrics) known += (known.empty() ? "" : ", ") + name;
+    source_.fail("step_metric", "a metric of the meter (" + known + ")");
+  }
+  const double value = found->second;
+  const bool better = !has_best_ || (maximize_ ? value > best_ * (1 + threshold_) : value < best_ * (1 - threshold_));
+  if (better) {
+    best_ = value;
+    has_best_ = true;
+    bad_epochs_ = 0;
+  } else {
+    ++bad_epochs_;
+  }
+  if (cooldown_left_ > 0) {
+    --cooldown_left_;
+    bad_epochs_ = 0;
+  }
+  if (bad_epochs_ > patience_) {
+    current_factor_ = std::max(current_factor_ * plateau_factor_, min_lr_ / base_lr_);
+    cooldown_left_ = cooldown_;
+    bad_epochs_ = 0;
+  }
+}
+
+std::vector<double> LrSchedule::state() const {
+  return {current_factor_, best_, has_best_ ? 1.0 : 0.0, static_cast<double>(bad_epochs_),
+          static_cast<double>(cooldown_left_)};
+}
+
+void LrSchedule::load_state(const std::vector<double>& state) {
+  TORCH_CHECK(state.size() == 5, "LR schedule state of ", state.size(), " values, expected 5");
+  current_factor_ = state[0];
+  best_ = state[1];
+  has_best_ = state[2] != 0;
+  bad_epochs_ = static_cast<int>(state[3]);
+  cooldown_left_ = static_cast<int>(state[4]);
+}
+
+}  // namespace quantlab

@@ -1,0 +1,442 @@
+#include "manager/train/Trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include <torch/torch.h>
+
+#include "manager/data/Sampler.h"
+#include "manager/tensorboard/EventWriter.h"
+#include "manager/train/Checkpoint.h"
+#include "manager/train/LrSchedule.h"
+#include "manager/train/Optimizers.h"
+
+namespace quantlab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string clock_text(double seconds) {
+  const long total = static_cast<long>(std::max(0.0, seconds) + 0.5);
+  return fmt::format("{}:{:02d}:{:02d}", total / 3600, (total / 60) % 60, total % 60);
+}
+
+Loss make_loss(const Topology& topology, const Params& section) {
+  if (Loss loss = topology.loss(section)) return loss;
+  const std::string name = section.get<std::string>("class");
+  if (name == "CrossEntropyLoss") {
+    const Params params = section.at("params");
+    params.only({"label_smoothing"});
+    const double smoothing = params.get<double>("label_smoothing", 0.0);
+    if (!(smoothing >= 0 && smoothing < 1)) params.fail("label_smoothing", "a number in [0, 1)");
+    return [smoothing](const torch::Tensor& output, const torch::Tensor& target) {
+      return torch::nn::functional::cross_entropy(
+          output, target, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(smoothing));
+    };
+  }
+  section.fail("class", "CrossEntropyLoss or a loss of topology " + topology.name());
+}
+
+// The target metric and its direction, checked against the meter's metrics.
+struct Target {
+  std::string metric;
+  bool higher_is_better = false;
+};
+
+Target target_of(const ExperimentConfig& config, const Meter& meter) {
+  Target target{config.target_metric.value_or(meter.main_metric()), meter.higher_is_better()};
+  const auto metrics = meter.metrics(meter.statistics());
+  if (metrics.count(target.metric) == 0) {
+    std::string known;
+    for (const auto& [name, value] : metrics) known += (known.empty() ? "" : ", ") + name;
+    config.section("experiment").fail("target_metric", "a metric of the meter (" + known + ")");
+  }
+  return target;
+}
+
+// Everything one fold trains: built identically on every rank.
+struct FoldSession {
+  std::shared_ptr<Network> network;
+  quantlib::Controllers controllers;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  LrSchedule schedule;
+  Loss loss;
+
+  TrainingState state() { return {*network, *optimizer, schedule, controllers}; }
+};
+
+FoldSession build_session(const Topology& topology, const ExperimentConfig& config, const Target& target) {
+  const Params network_section = config.section("network");
+  if (config.network_class != topology.name())
+    network_section.fail("class", "\"" + topology.name() + "\", the topology being run");
+  FoldSession session;
+  session.network = topology.network(network_section.at("params"));
+  const Params quantize = network_section.at("quantize");
+  if (!quantize.keys().empty()) {
+    quantize.only({"recipe", "params"});
+    session.controllers = topology.apply_recipe(quantize.get<std::string>("recipe"), *session.network,
+                                                quantize.at("params"), config.section("training.quantize"));
+  }
+  session.optimizer = make_optimizer(config.section("training.optimizer"), session.network->parameters());
+  session.schedule = LrSchedule::make(config.section("training.lr_scheduler"),
+                                      learning_rate(*session.optimizer), target.metric, target.higher_is_better);
+  session.loss = make_loss(topology, config.section("training.loss_function"));
+  return session;
+}
+
+// Dotted keys of the config's scalars, for TensorBoard's HParams view.
+void flatten(const YAML::Node& node, const std::string& prefix,
+             std::map<std::string, tensorboard::HParamValue>& out) {
+  if (node.IsMap()) {
+    for (const auto& entry : node)
+      flatten(entry.second, prefix.empty() ? entry.first.as<std::string>() : prefix + "." + entry.first.as<std::string>(),
+              out);
+  } else if (node.IsScalar()) {
+    double number;
+    bool flag;
+    if (YAML::convert<double>::decode(node, number))
+      out.emplace(prefix, number);
+    else if (YAML::convert<bool>::decode(node, flag))
+      out.emplace(prefix, flag);
+    else
+      out.emplace(prefix, node.Scalar());
+  } else if (node.IsSequence()) {
+    YAML::Emitter text;
+    text << YAML::Flow << node;
+    out.emplace(prefix, std::string(text.c_str()));
+  }
+}
+
+std::vector<std::int64_t> first(std::vector<std::int64_t> indices, const std::optional<std::int64_t>& limit) {
+  if (limit && static_cast<std::int64_t>(indices.size()) > *limit) indices.resize(*limit);
+  return indices;
+}
+
+struct PassResult {
+  double loss = 0;
+  std::map<std::string, double> metrics;
+  std::int64_t samples = 0;
+  double seconds = 0;
+};
+
+}  // namespace
+
+void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config) {
+  torch::NoGradGuard no_grad;
+  const auto meter = problem.meter();
+  build_session(topology, config, target_of(config, *meter));
+}
+
+namespace {
+
+// The checkpoint a fold continues from: the one with the most epochs done.
+std::optional<std::pair<std::filesystem::path, FoldProgress>> newest_checkpoint(const Logbook& logbook, int id,
+                                                                                int fold) {
+  std::optional<std::pair<std::filesystem::path, FoldProgress>> newest;
+  if (auto latest = logbook.latest_epoch_checkpoint(id, fold))
+    newest = std::make_pair(latest->file, read_progress(latest->file));
+  const auto best = logbook.best_checkpoint(id, fold);
+  if (std::filesystem::exists(best)) {
+    const FoldProgress progress = read_progress(best);
+    if (!newest || progress.epochs_done > newest->second.epochs_done) newest = std::make_pair(best, progress);
+  }
+  return newest;
+}
+
+}  // namespace
+
+bool experiment_complete(const Logbook& logbook, int id, const ExperimentConfig& config) {
+  for (int fold = 0; fold < config.n_folds; ++fold) {
+    const auto newest = newest_checkpoint(logbook, id, fold);
+    if (!newest || newest->second.epochs_done < config.n_epochs) return false;
+  }
+  return true;
+}
+
+struct Trainer::Impl {
+  RunContext context;
+  const ExperimentConfig& config;
+  Communicator& communicator;
+  spdlog::logger& log;
+  std::unique_ptr<Meter> meter;
+  Target target;
+  std::shared_ptr<Dataset> train_data;
+
+  explicit Impl(RunContext run)
+      : context(std::move(run)),
+        config(context.config),
+        communicator(context.communicator),
+        log(*context.log),
+        meter(context.problem.meter()),
+        target(target_of(config, *meter)) {}
+
+  std::uint64_t seed() const { return *config.seed; }
+
+  std::shared_ptr<Dataset> training_data() {
+    if (!train_data) {
+      train_data = context.problem.dataset(Partition::train, context.data_dir);
+      log.info("train data: {}", train_data->describe());
+    }
+    return train_data;
+  }
+
+  // Parameters and buffers as rank 0 has them.
+  void broadcast_network(Network& network) {
+    if (communicator.size() == 1) return;
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : network.parameters()) communicator.broadcast(parameter);
+    for (auto& buffer : network.buffers()) communicator.broadcast(buffer);
+  }
+
+  void average_gradients(Network& network) {
+    if (communicator.size() == 1) return;
+    std::vector<torch::Tensor> gradients;
+    for (auto& parameter : network.parameters())
+      if (parameter.grad().defined()) gradients.push_back(parameter.grad());
+    if (gradients.empty()) return;
+    std::vector<torch::Tensor> flat_views;
+    for (auto& gradient : gradients) flat_views.push_back(gradient.reshape(-1));
+    torch::Tensor flat = torch::cat(flat_views);
+    communicator.allreduce_sum(flat);
+    flat.div_(communicator.size());
+    std::int64_t offset = 0;
+    for (auto& gradient : gradients) {
+      gradient.copy_(flat.narrow(0, offset, gradient.numel()).view_as(gradient));
+      offset += gradient.numel();
+    }
+  }
+
+  // Loss sum, sample count and meter statistics, summed over ranks.
+  PassResult reduce(double loss_sum, std::int64_t samples, Clock::time_point start) {
+    torch::Tensor totals = torch::tensor({loss_sum, static_cast<double>(samples)}, torch::kDouble);
+    torch::Tensor statistics = meter->statistics().to(torch::kDouble).contiguous();
+    communicator.allreduce_sum(totals);
+    communicator.allreduce_sum(statistics);
+    PassResult result;
+    result.samples = static_cast<std::int64_t>(totals[1].item<double>());
+    result.loss = result.samples > 0 ? totals[0].item<double>() / result.samples : 0.0;
+    result.metrics = meter->metrics(statistics);
+    result.seconds = seconds_since(start);
+    return result;
+  }
+
+  std::string metric_text(const std::map<std::string, double>& metrics) const {
+    std::string text;
+    for (const auto& [name, value] : metrics) text += fmt::format(" {} {:.4g}", name, value);
+    return text;
+  }
+
+  PassResult train_epoch(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
+                         int fold, int epoch) {
+    session.network->train();
+    meter->reset();
+    const auto shard = data::training_shard(indices, data::mix_seed(seed(), fold), epoch, communicator.rank(),
+                                            communicator.size());
+    auto generator = at::detail::createCPUGenerator(data::mix_seed(seed(), 0xA06, fold * 100003 + epoch));
+    const std::int64_t batch_size = config.bs_train;
+    const std::int64_t batches = (static_cast<std::int64_t>(shard.size()) + batch_size - 1) / batch_size;
+    const std::int64_t report_every = std::max<std::int64_t>(1, batches / 10);
+    double loss_sum = 0;
+    std::int64_t samples = 0;
+    const auto start = Clock::now();
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const auto begin = shard.begin() + b * batch_size;
+      const auto end = shard.begin() + std::min<std::int64_t>((b + 1) * batch_size, shard.size());
+      Batch batch = context.topology.preprocess(data.get({begin, end}), config.augment, generator);
+      session.optimizer->zero_grad();
+      const torch::Tensor output = session.network->forward(batch.input);
+      const torch::Tensor loss = session.loss(output, batch.target);
+      loss.backward();
+      average_gradients(*session.network);
+      session.optimizer->step();
+      {
+        torch::NoGradGuard no_grad;
+        meter->add(context.topology.postprocess(output.detach()), batch.target);
+      }
+      const std::int64_t n = batch.input.size(0);
+      loss_sum += loss.item<double>() * n;
+      samples += n;
+      if (communicator.is_root() && ((b + 1) % report_every == 0 || b + 1 == batches)) {
+        const double elapsed = seconds_since(start);
+        const double rate = samples * communicator.size() / std::max(elapsed, 1e-9);
+        const auto running = meter->metrics(meter->statistics());
+        log.info("fold {} epoch {}/{} train [{:>5}/{}] {:>7.0f} img/s ETA {} loss {:.4f} {} {:.4g}", fold,
+                 epoch + 1, config.n_epochs, b + 1, batches, rate,
+                 clock_text(elapsed / (b + 1) * (batches - b - 1)), loss_sum / samples, target.metric,
+                 running.at(target.metric));
+      }
+    }
+    return reduce(loss_sum, samples, start);
+  }
+
+  PassResult evaluate(Network& network, const Dataset& data, const std::vector<std::int64_t>& indices) {
+    torch::NoGradGuard no_grad;
+    network.eval();
+    meter->reset();
+    const auto shard = data::evaluation_shard(indices, communicator.rank(), communicator.size());
+    auto generator = at::detail::createCPUGenerator(seed());
+    const Loss loss_of = make_loss(context.topology, config.section("training.loss_function"));
+    double loss_sum = 0;
+    std::int64_t samples = 0;
+    const auto start = Clock::now();
+    for (std::size_t begin = 0; begin < shard.size(); begin += config.bs_valid) {
+      const std::size_t end = std::min(shard.size(), begin + static_cast<std::size_t>(config.bs_valid));
+      Batch batch = context.topology.preprocess(
+          data.get({shard.begin() + begin, shard.begin() + end}), false, generator);
+      const torch::Tensor output = network.forward(batch.input);
+      const std::int64_t n = batch.input.size(0);
+      loss_sum += loss_of(output, batch.target).item<double>() * n;
+      samples += n;
+      meter->add(context.topology.postprocess(output), batch.target);
+    }
+    return reduce(loss_sum, samples, start);
+  }
+
+  bool improves(double value, const FoldProgress& progress) const {
+    if (progress.best_epoch == 0) return true;
+    return target.higher_is_better ? value > progress.best_metric : value < progress.best_metric;
+  }
+
+  void train_fold(int fold) {
+    const Logbook& logbook = context.logbook;
+    const int id = context.experiment_id;
+    std::optional<std::pair<std::filesystem::path, FoldProgress>> resume;
+    if (communicator.is_root()) resume = newest_checkpoint(logbook, id, fold);
+    std::string resume_path = resume ? resume->first.string() : "";
+    communicator.broadcast(resume_path);
+    if (resume && resume->second.epochs_done >= config.n_epochs) {
+      log.info("fold {}: complete ({} epochs)", fold, config.n_epochs);
+      return;
+    }
+
+    auto data = training_data();
+    const auto split = data::fold_split(data->size(), config.n_folds, fold, seed());
+    std::shared_ptr<Dataset> valid_data = data;
+    std::vector<std::int64_t> valid_indices = split.valid;
+    if (config.n_folds == 1) {
+      valid_data = context.problem.dataset(Partition::test, context.data_dir);
+      valid_indices.resize(valid_data->size());
+      for (std::int64_t i = 0; i < valid_data->size(); ++i) valid_indices[i] = i;
+      log.info("valid data: {}", valid_data->describe());
+    }
+    const auto train_indices = first(split.train, config.max_train_samples);
+    valid_indices = first(valid_indices, config.max_valid_samples);
+
+    torch::manual_seed(data::mix_seed(seed(), 0x1417, fold));
+    FoldSession session = build_session(context.topology, config, target);
+    FoldProgress progress{fold, 0, 0, 0};
+    if (!resume_path.empty()) {
+      progress = load_checkpoint(resume_path, session.state());
+      log.info("fold {}: resuming from {} ({} of {} epochs done)", fold, resume_path, progress.epochs_done,
+               config.n_epochs);
+    }
+    broadcast_network(*session.network);
+    log.info("fold {}: {} training samples, {} validation samples, {} rank(s)", fold, train_indices.size(),
+             valid_indices.size(), communicator.size());
+
+    std::unique_ptr<tensorboard::EventWriter> board;
+    if (communicator.is_root()) {
+      logbook.make_fold_dirs(id, fold);
+      board = std::make_unique<tensorboard::EventWriter>(logbook.stats_dir(id, fold));
+      if (progress.epochs_done == 0) {
+        std::map<std::string, tensorboard::HParamValue> hparams;
+        flatten(config.root, "", hparams);
+        board->add_hparams_session_start(hparams, Logbook::experiment_name(id) + "/fold" + std::to_string(fold),
+                                         unix_now());
+      }
+    }
+
+    for (int epoch = progress.epochs_done; epoch < config.n_epochs; ++epoch) {
+      const double lr = session.schedule.learning_rate(epoch);
+      set_learning_rate(*session.optimizer, lr);
+      for (auto& controller : session.controllers) controller->step_pre_training(epoch, *session.optimizer);
+      const PassResult train = train_epoch(session, *data, train_indices, fold, epoch);
+      for (auto& controller : session.controllers) controller->step_pre_validation(epoch);
+      const PassResult valid = evaluate(*session.network, *valid_data, valid_indices);
+      session.schedule.step(epoch, valid.metrics);
+
+      const double value = valid.metrics.at(target.metric);
+      const bool best = improves(value, progress);
+      progress.epochs_done = epoch + 1;
+      if (best) {
+        progress.best_metric = value;
+        progress.best_epoch = epoch + 1;
+      }
+      log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{} | valid loss {:.4f}{} | lr {:.4g} | "
+               "best {} {:.4g} (epoch {})",
+               fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss,
+               metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, target.metric,
+               progress.best_metric, progress.best_epoch);
+      if (!communicator.is_root()) continue;
+
+      const std::int64_t step = epoch + 1;
+      board->add_scalar("train_loss", train.loss, step);
+      board->add_scalar("train_metric", train.metrics.at(target.metric), step);
+      board->add_scalar("valid_loss", valid.loss, step);
+      board->add_scalar("valid_metric", value, step);
+      board->add_scalar("learning_rate", lr, step);
+      for (const auto& [name, metric] : train.metrics) board->add_scalar("train/" + name, metric, step);
+      for (const auto& [name, metric] : valid.metrics) board->add_scalar("valid/" + name, metric, step);
+      if (config.histograms)
+        for (const auto& parameter : session.network->named_parameters())
+          board->add_histogram("weights/" + parameter.key(), parameter.value().detach(), step);
+      board->flush();
+
+      if (best) save_checkpoint(logbook.best_checkpoint(id, fold), progress, session.state());
+      if ((epoch + 1) % config.ckpt_every == 0 || epoch + 1 == config.n_epochs)
+        save_checkpoint(logbook.epoch_checkpoint(id, fold, epoch + 1), progress, session.state());
+    }
+    if (board) {
+      board->add_hparams_session_end(true, unix_now());
+      board->flush();
+    }
+  }
+
+  std::vector<Evaluation> test() {
+    const auto data = context.problem.dataset(Partition::test, context.data_dir);
+    log.info("test data: {}", data->describe());
+    std::vector<std::int64_t> indices(data->size());
+    for (std::int64_t i = 0; i < data->size(); ++i) indices[i] = i;
+    std::vector<Evaluation> results;
+    for (int fold = 0; fold < config.n_folds; ++fold) {
+      std::filesystem::path file = context.logbook.best_checkpoint(context.experiment_id, fold);
+      if (!std::filesystem::exists(file)) {
+        const auto newest = newest_checkpoint(context.logbook, context.experiment_id, fold);
+        if (!newest)
+          throw StorageError(context.logbook.saves_dir(context.experiment_id, fold).string() +
+                             ": no checkpoint to test (expected best.ckpt or epochNNNN.ckpt; train first)");
+        file = newest->first;
+      }
+      torch::manual_seed(data::mix_seed(seed(), 0x1417, fold));
+      FoldSession session = build_session(context.topology, config, target);
+      const FoldProgress progress = load_checkpoint(file, session.state());
+      for (auto& controller : session.controllers) controller->step_pre_validation(progress.epochs_done - 1);
+      const PassResult pass = evaluate(*session.network, *data, indices);
+      log.info("test fold {} ({}, epoch {}): loss {:.4f}{}", fold, file.filename().string(), progress.epochs_done,
+               pass.loss, metric_text(pass.metrics));
+      results.push_back({fold, file, progress.epochs_done, pass.loss, pass.metrics});
+    }
+    return results;
+  }
+};
+
+Trainer::Trainer(RunContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
+Trainer::~Trainer() = default;
+
+void Trainer::train() {
+  for (int fold = 0; fold < impl_->config.n_folds; ++fold) impl_->train_fold(fold);
+}
+
+std::vector<Evaluation> Trainer::test() { return impl_->test(); }
+
+}  // namespace quantlab

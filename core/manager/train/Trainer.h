@@ -1,0 +1,62 @@
+#pragma once
+// The training loop every problem shares: folds, epochs, controllers,
+// validation, LR schedule, TensorBoard, checkpoints and resume, on one rank
+// or many.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "manager/config/ExperimentConfig.h"
+#include "manager/dist/Communicator.h"
+#include "manager/logbook/Logbook.h"
+#include "quantlab/Problem.h"
+
+namespace quantlab {
+
+struct RunContext {
+  const Problem& problem;
+  const Topology& topology;
+  const ExperimentConfig& config;  // seed set
+  const Logbook& logbook;
+  int experiment_id = 0;
+  std::filesystem::path data_dir;
+  Communicator& communicator;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+struct Evaluation {
+  int fold = 0;
+  std::filesystem::path checkpoint;
+  int epoch = 0;
+  double loss = 0;
+  std::map<std::string, double> metrics;
+};
+
+// Builds what the config describes (network and its params, recipe,
+// optimizer, LR schedule, loss, target metric) once, so that a bad config is
+// refused before any experiment folder is made.
+void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config);
+
+// Whether every fold has its last epoch checkpointed.
+bool experiment_complete(const Logbook& logbook, int experiment_id, const ExperimentConfig& config);
+
+class Trainer {
+ public:
+  explicit Trainer(RunContext context);
+  ~Trainer();
+
+  // Trains every fold not yet complete, each from its newest checkpoint.
+  void train();
+  // Evaluates each fold's best checkpoint (else its newest) on the test data.
+  std::vector<Evaluation> test();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quantlab

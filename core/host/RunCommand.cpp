@@ -128,6 +128,11 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
                                        storage.problem_folder(plugin.name) / "logs", {}};
   const Logbook logbook(dirs.logs);
 
+  // Data first: a missing or damaged file must fail before an experiment exists.
+  std::shared_ptr<Dataset> train_data;
+  if (options.mode == "train") train_data = plugin.problem->dataset(Partition::train, dirs.data);
+  const std::shared_ptr<Dataset> test_data = plugin.problem->dataset(Partition::test, dirs.data);
+
   // Rank 0 decides the experiment and its config; the others receive them.
   std::string config_text;
   std::string id_text;
@@ -167,11 +172,13 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
             plugin.name, plugin.path.string(), plugin.version, topology->name(), options.mode,
             logbook.experiment_dir(id).string());
   log->info("{} rank(s), {} thread(s) each, seed {}", communicator.size(), torch::get_num_threads(), *config.seed);
+  if (train_data) log->info("train data: {}", train_data->describe());
+  log->info("test data: {}", test_data->describe());
   if (communicator.is_root())
     for (const auto& removed : remove_stale_temp_files(logbook.experiment_dir(id)))
       log->info("removed a temporary left by a killed run: {}", removed.string());
 
-  RunContext context{*plugin.problem, *topology, config, logbook, id, dirs.data, communicator, log};
+  RunContext context{*plugin.problem, *topology, config, logbook, id, train_data, test_data, communicator, log};
   Trainer trainer(context);
   if (options.mode == "test") {
     trainer.test();

@@ -37,11 +37,9 @@ void Params::only(std::initializer_list<std::string> allowed) const {
 void Params::only(const std::vector<std::string>& allowed) const {
   for (const auto& key : keys()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::ostringstream expected;
-    expected << "one of the known keys (";
-    for (size_t i = 0; i < allowed.size(); ++i) expected << (i ? ", " : "") << allowed[i];
-    expected << "), not an unknown key";
-    throw ConfigError(source_ + ": " + path(key) + ": " + expected.str());
+    std::ostringstream known;
+    for (size_t i = 0; i < allowed.size(); ++i) known << (i ? ", " : "") << allowed[i];
+    throw ConfigError(source_ + ": " + path(key) + ": unknown key; expected one of " + known.str());
   }
 }
 

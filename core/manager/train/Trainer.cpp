@@ -170,7 +170,6 @@ struct Trainer::Impl {
   spdlog::logger& log;
   std::unique_ptr<Meter> meter;
   Target target;
-  std::shared_ptr<Dataset> train_data;
 
   explicit Impl(RunContext run)
       : context(std::move(run)),
@@ -181,14 +180,6 @@ struct Trainer::Impl {
         target(target_of(config, *meter)) {}
 
   std::uint64_t seed() const { return *config.seed; }
-
-  std::shared_ptr<Dataset> training_data() {
-    if (!train_data) {
-      train_data = context.problem.dataset(Partition::train, context.data_dir);
-      log.info("train data: {}", train_data->describe());
-    }
-    return train_data;
-  }
 
   // Parameters and buffers as rank 0 has them.
   void broadcast_network(Network& network) {
@@ -319,15 +310,14 @@ struct Trainer::Impl {
       return;
     }
 
-    auto data = training_data();
+    const auto data = context.train_data;
     const auto split = data::fold_split(data->size(), config.n_folds, fold, seed());
     std::shared_ptr<Dataset> valid_data = data;
     std::vector<std::int64_t> valid_indices = split.valid;
     if (config.n_folds == 1) {
-      valid_data = context.problem.dataset(Partition::test, context.data_dir);
+      valid_data = context.test_data;
       valid_indices.resize(valid_data->size());
       for (std::int64_t i = 0; i < valid_data->size(); ++i) valid_indices[i] = i;
-      log.info("valid data: {}", valid_data->describe());
     }
     const auto train_indices = first(split.train, config.max_train_samples);
     valid_indices = first(valid_indices, config.max_valid_samples);
@@ -403,8 +393,7 @@ struct Trainer::Impl {
   }
 
   std::vector<Evaluation> test() {
-    const auto data = context.problem.dataset(Partition::test, context.data_dir);
-    log.info("test data: {}", data->describe());
+    const auto data = context.test_data;
     std::vector<std::int64_t> indices(data->size());
     for (std::int64_t i = 0; i < data->size(); ++i) indices[i] = i;
     std::vector<Evaluation> results;

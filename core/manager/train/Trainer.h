@@ -23,7 +23,9 @@ struct RunContext {
   const ExperimentConfig& config;  // seed set
   const Logbook& logbook;
   int experiment_id = 0;
-  std::filesystem::path data_dir;
+  // Loaded before the experiment is made, so a data error leaves no trace.
+  std::shared_ptr<Dataset> train_data;  // null in test mode
+  std::shared_ptr<Dataset> test_data;
   Communicator& communicator;
   std::shared_ptr<spdlog::logger> log;
 };

@@ -1,0 +1,143 @@
+// Every error a user can cause ends qlhost with one line naming the file, key
+// or value, exit status 2, and nothing on disk lost.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "manager/logbook/Logbook.h"
+#include "support/Process.h"
+
+using namespace quantlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Failure {
+  int status;
+  std::string line;  // the error line
+  int error_lines;
+};
+
+Failure run(const std::vector<std::string>& arguments) {
+  const auto result = test::run_process(arguments);
+  Failure failure{result.status, "", 0};
+  std::istringstream lines(result.output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("qlhost: error: ", 0) == 0) {
+      failure.line = line;
+      ++failure.error_lines;
+    }
+  return failure;
+}
+
+std::vector<std::string> train(const fs::path& home, std::vector<std::string> extra,
+                               const std::string& plugin = test::plugin_path("fashionmnist")) {
+  std::vector<std::string> arguments{test::qlhost_path(), "--plugin", plugin, "--topology", "SimpleCNN",
+                                     "--home", home.string(), "--threads", "1"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+std::vector<std::string> tiny() {
+  return {"--set", "experiment.n_epochs=1", "--set", "data.max_train_samples=200", "--set",
+          "data.max_valid_samples=200"};
+}
+
+fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" / "logs"; }
+
+int experiments(const fs::path& home) {
+  return fs::exists(logs(home)) ? static_cast<int>(Logbook(logs(home)).list_experiments().size()) : 0;
+}
+
+#define CHECK_USER_ERROR(failure, text)         \
+  do {                                          \
+    const Failure f = (failure);                \
+    INFO(f.line);                               \
+    CHECK(f.status == 2);                       \
+    CHECK(f.error_lines == 1);                  \
+    CHECK_THAT(f.line, Catch::Contains(text));  \
+  } while (false)
+
+}  // namespace
+
+TEST_CASE("bad configs and options are refused before an experiment is made", "[qlhost][errors]") {
+  test::TempDir home;
+  std::ofstream(home / "broken.yaml") << "experiment: {n_epochs: 2\nnetwork: [\n";
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", (home / "broken.yaml").string()})), "broken.yaml:");
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", (home / "missing.yaml").string()})), "missing.yaml");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "experiment.n_epoch=3"})),
+                   "experiment.n_epoch: unknown key; expected one of");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "experiment.n_epochs=ten"})),
+                   "experiment.n_epochs: expected an integer, got ten");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "network.params.widht=8"})),
+                   "network.params.widht: unknown key");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "training.optimizer.class=LBFGS"})),
+                   "training.optimizer.class: expected one of SGD, Adam");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "experiment.target_metric=accuracy"})),
+                   "experiment.target_metric: expected a metric of the meter (top1_error, top5_error)");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "network.class=MLP"})),
+                   "network.class: expected \"SimpleCNN\", the topology being run");
+  CHECK_USER_ERROR(run(train(home.path(), {"--mode", "deploy"})), "--mode deploy: expected train or test");
+  CHECK_USER_ERROR(run(train(home.path(), {"--mode", "test"})), "--mode test: expected --exp-id N");
+  CHECK_USER_ERROR(run({test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"), "--topology", "SimpleCNN",
+                        "--home", home.path().string(), "--threads", "0"}),
+                   "--threads 0: expected a positive integer");
+  CHECK_USER_ERROR(run(train(home.path(), {"--bogus"})), "unrecognised option '--bogus'");
+  CHECK_USER_ERROR(run({test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"), "--topology", "ResNet",
+                        "--home", home.path().string()}),
+                   "topology \"ResNet\": not in plugin fashionmnist");
+  CHECK_USER_ERROR(run({test::qlhost_path(), "frobnicate"}), "qlhost frobnicate: unknown command");
+  CHECK(experiments(home.path()) == 0);
+}
+
+TEST_CASE("bad plugins, storage maps and experiment ids are refused", "[qlhost][errors]") {
+  test::TempDir home;
+  const std::string fixture = std::string(QUANTLAB_BUILD_DIR) + "/test/fixtures/libabi_mismatch.so";
+  CHECK_USER_ERROR(run(train(home.path(), {}, fixture)), "libabi_mismatch.so: built for plugin ABI");
+  CHECK_USER_ERROR(run({test::qlhost_path(), "plugin", "info", fixture}), "built for plugin ABI");
+  CHECK_USER_ERROR(run(train(home.path(), {}, "/nonexistent/libnothing.so")), "/nonexistent/libnothing.so: no such plugin");
+
+  CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "3"})), "experiment 3 does not exist");
+
+  REQUIRE(run(train(home.path(), tiny())).status == 0);
+  CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "0", "--set", "experiment.n_epochs=5"})),
+                   "--exp-id 0: the experiment's config.yaml is fixed");
+
+  test::TempDir mapped;
+  fs::create_directories(mapped / "storage");
+  std::ofstream(mapped / "storage" / "hard_folders.yaml") << "data: /nonexistent/ssd\nlogs: /nonexistent/hdd\n";
+  CHECK_USER_ERROR(run(train(mapped.path(), tiny())), "hard folder /nonexistent/ssd does not exist");
+  std::ofstream(mapped / "storage" / "hard_folders.yaml") << "data: /tmp\nlogz: /tmp\n";
+  CHECK_USER_ERROR(run(train(mapped.path(), tiny())), "logz");
+}
+
+TEST_CASE("damaged data and checkpoints are named and nothing is lost", "[qlhost][errors]") {
+  test::TempDir home;
+  const fs::path data = home / "problems" / "fashionmnist" / "data";
+  REQUIRE(run({test::qlhost_path(), "problem", "init", "fashionmnist", "--home", home.path().string()}).status == 0);
+  // A truncated copy of the training set in the problem's data folder.
+  const std::string source = "/usr/share/datasets/fashion-mnist/";
+  for (const std::string name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}) {
+    std::ifstream in(source + name, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(data / name, std::ios::binary) << bytes.substr(0, name.find("labels") != std::string::npos
+                                                                        ? bytes.size() / 2
+                                                                        : bytes.size());
+  }
+  CHECK_USER_ERROR(run(train(home.path(), tiny())), "train-labels-idx1-ubyte.gz");
+  CHECK(experiments(home.path()) == 0);
+  fs::remove(data / "train-images-idx3-ubyte.gz");
+  fs::remove(data / "train-labels-idx1-ubyte.gz");
+
+  // A checkpoint overwritten with garbage is refused, and left where it is.
+  auto options = tiny();
+  options.insert(options.end(), {"--set", "experiment.n_epochs=2", "--ckpt-every", "1"});
+  REQUIRE(run(train(home.path(), options)).status == 0);
+  const Logbook logbook(logs(home.path()));
+  fs::remove(logbook.epoch_checkpoint(0, 0, 2));
+  fs::remove(logbook.best_checkpoint(0, 0));
+  std::ofstream(logbook.epoch_checkpoint(0, 0, 1), std::ios::trunc) << "garbage";
+  CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "0"})), "epoch0001.ckpt: not a readable checkpoint");
+  CHECK(test::read_text(logbook.epoch_checkpoint(0, 0, 1)) == "garbage");
+  CHECK(test::read_text(logbook.config_file(0)).find("n_epochs: 2") != std::string::npos);
+}

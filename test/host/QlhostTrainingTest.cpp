@@ -1,0 +1,179 @@
+// qlhost end to end on Fashion-MNIST subsets: a short training, kill and
+// resume, test mode, k-fold, and mpirun.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "manager/logbook/Logbook.h"
+#include "manager/plugin/PluginLoader.h"
+#include "manager/tensorboard/EventReader.h"
+#include "manager/train/Checkpoint.h"
+#include "support/Process.h"
+
+using namespace quantlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> qlhost(const fs::path& home, std::vector<std::string> extra) {
+  std::vector<std::string> arguments{test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
+                                     "--topology", "SimpleCNN", "--home", home.string(), "--threads", "1"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+// A quick experiment: few samples, small batches, a fixed seed.
+std::vector<std::string> quick(int epochs, int train_samples = 2000) {
+  return {"--set", "experiment.n_epochs=" + std::to_string(epochs), "--set", "experiment.seed=7",
+          "--set", "data.max_train_samples=" + std::to_string(train_samples),
+          "--set", "data.max_valid_samples=1000", "--set", "data.bs_train=64",
+          "--set", "training.lr_scheduler.params.T_max=" + std::to_string(epochs)};
+}
+
+fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" / "logs"; }
+
+std::vector<double> scalar_values(const fs::path& stats_dir, const std::string& tag) {
+  std::vector<double> values;
+  for (const auto& file : tensorboard::EventReader::find_event_files(stats_dir))
+    for (const auto& point : tensorboard::EventReader(file).scalars(tag)) values.push_back(point.value);
+  return values;
+}
+
+// Parameters and buffers of a checkpoint, loaded into a fresh SimpleCNN.
+std::vector<torch::Tensor> network_tensors(const fs::path& checkpoint) {
+  const auto plugin = load_plugin(test::plugin_path("fashionmnist"));
+  auto network = plugin.topology("SimpleCNN")->network(Params(YAML::Node(), "network.params", "test"));
+  load_network(checkpoint, *network);
+  std::vector<torch::Tensor> tensors;
+  for (const auto& parameter : network->parameters()) tensors.push_back(parameter.detach().clone());
+  for (const auto& buffer : network->buffers()) tensors.push_back(buffer.detach().clone());
+  return tensors;
+}
+
+bool identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a short training logs, checkpoints and learns far beyond chance", "[qlhost][e2e]") {
+  test::TempDir home;
+  const auto result = test::run_process(qlhost(home.path(), quick(2)));
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  CHECK_THAT(result.output, Catch::Contains("storage: no storage/hard_folders.yaml"));
+
+  const Logbook logbook(logs(home.path()));
+  REQUIRE(logbook.list_experiments() == std::vector<int>{0});
+  const auto config = YAML::LoadFile(logbook.config_file(0).string());
+  CHECK(config["experiment"]["seed"].as<int>() == 7);
+  CHECK(config["experiment"]["n_epochs"].as<int>() == 2);
+  CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 2)));
+  CHECK(fs::exists(logbook.best_checkpoint(0, 0)));
+  CHECK_THAT(test::read_text(logbook.log_file(0)), Catch::Contains("fold 0 epoch 2/2 done"));
+
+  const auto stats = logbook.stats_dir(0, 0);
+  for (const char* tag : {"train_loss", "train_metric", "valid_loss", "valid_metric", "learning_rate"})
+    CHECK(scalar_values(stats, tag).size() == 2);
+  const auto valid_error = scalar_values(stats, "valid_metric");
+  REQUIRE(valid_error.size() == 2);
+  CHECK(valid_error.back() < 40.0);  // top-1 error in percent; chance is 90
+  const auto progress = read_progress(logbook.best_checkpoint(0, 0));
+  CHECK(progress.best_metric == Approx(*std::min_element(valid_error.begin(), valid_error.end())).epsilon(1e-6));
+
+  std::vector<std::string> hparams_tags;
+  for (const auto& file : tensorboard::EventReader::find_event_files(stats)) {
+    const tensorboard::EventReader reader(file);
+    for (const auto& record : reader.hparams()) hparams_tags.push_back(record.tag);
+  }
+  CHECK(hparams_tags == std::vector<std::string>{"_hparams_/session_start_info", "_hparams_/session_end_info"});
+
+  SECTION("test mode evaluates the best checkpoint on the test set") {
+    const auto tested = test::run_process(qlhost(home.path(), {"--exp-id", "0", "--mode", "test"}));
+    INFO(tested.output);
+    CHECK(tested.status == 0);
+    CHECK_THAT(tested.output, Catch::Contains("test fold 0 (best.ckpt") && Catch::Contains("top1_error"));
+  }
+  SECTION("re-running a complete experiment trains nothing") {
+    const auto again = test::run_process(qlhost(home.path(), {"--exp-id", "0"}));
+    CHECK(again.status == 0);
+    CHECK_THAT(again.output, Catch::Contains("exp0000 is complete"));
+  }
+}
+
+TEST_CASE("a run killed with SIGKILL and resumed ends exactly like an uninterrupted one", "[qlhost][e2e][resume]") {
+  test::TempDir home;
+  const int epochs = 4;
+  auto options = quick(epochs, 1500);
+  options.insert(options.end(), {"--ckpt-every", "1"});
+
+  const auto straight = test::run_process(qlhost(home.path(), options));
+  INFO(straight.output);
+  REQUIRE(straight.status == 0);
+
+  const Logbook logbook(logs(home.path()));
+  // Kill the second run at different moments: mid-epoch after a checkpoint, and
+  // as soon as the first checkpoint appears (possibly while writing it).
+  for (const int kill_after_checkpoint : {2, 1}) {
+    const fs::path output = home / ("killed" + std::to_string(kill_after_checkpoint) + ".txt");
+    const pid_t pid = test::spawn_process(qlhost(home.path(), options), output);
+    const int id = static_cast<int>(logbook.list_experiments().size());  // the id it is about to take
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!fs::exists(logbook.epoch_checkpoint(id, 0, kill_after_checkpoint)) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(pid, SIGKILL);
+    REQUIRE(test::wait_process(pid) == 128 + SIGKILL);
+    REQUIRE_FALSE(fs::exists(logbook.epoch_checkpoint(id, 0, epochs)));
+
+    const auto resumed = test::run_process(qlhost(home.path(), {"--exp-id", std::to_string(id), "--ckpt-every", "1"}));
+    INFO(test::read_text(output) + resumed.output);
+    REQUIRE(resumed.status == 0);
+    CHECK_THAT(resumed.output, Catch::Contains("resuming from"));
+
+    CHECK(identical(network_tensors(logbook.epoch_checkpoint(0, 0, epochs)),
+                    network_tensors(logbook.epoch_checkpoint(id, 0, epochs))));
+    const auto a = read_progress(logbook.epoch_checkpoint(0, 0, epochs));
+    const auto b = read_progress(logbook.epoch_checkpoint(id, 0, epochs));
+    CHECK(a.best_metric == b.best_metric);
+    CHECK(a.best_epoch == b.best_epoch);
+    // The last epoch's validation metric, as logged by each run.
+    CHECK(scalar_values(logbook.stats_dir(0, 0), "valid_metric").back() ==
+          scalar_values(logbook.stats_dir(id, 0), "valid_metric").back());
+  }
+}
+
+TEST_CASE("k-fold experiments train every fold on its own split", "[qlhost][e2e]") {
+  test::TempDir home;
+  auto options = quick(1, 600);
+  options.insert(options.end(), {"--set", "experiment.n_folds=2"});
+  const auto result = test::run_process(qlhost(home.path(), options));
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  const Logbook logbook(logs(home.path()));
+  CHECK(logbook.folds_present(0) == std::vector<int>{0, 1});
+  for (int fold : {0, 1}) CHECK(fs::exists(logbook.epoch_checkpoint(0, fold, 1)));
+  CHECK_THAT(result.output, Catch::Contains("fold 1: 600 training samples, 1000 validation samples"));
+}
+
+TEST_CASE("mpirun with two ranks trains one experiment", "[qlhost][e2e][mpi]") {
+  test::TempDir home;
+  auto arguments = qlhost(home.path(), quick(1, 1000));
+  arguments.insert(arguments.begin(), {"mpirun", "-np", "2", "--oversubscribe"});
+  const auto result = test::run_process(arguments);
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  const Logbook logbook(logs(home.path()));
+  CHECK(logbook.list_experiments() == std::vector<int>{0});
+  CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 1)));
+  CHECK_THAT(result.output, Catch::Contains("2 rank(s)"));
+}

@@ -1,0 +1,128 @@
+#include <catch2/catch.hpp>
+
+#include "manager/config/ExperimentConfig.h"
+
+using namespace quantlab;
+
+namespace {
+
+const char* kValid = R"(
+experiment: {n_folds: 3, n_epochs: 4, seed: 11, ckpt_every: 2}
+data: {bs_train: 32, bs_valid: 64, augment: true, max_train_samples: 100}
+network: {class: SimpleCNN, params: {width: 8}}
+training:
+  loss_function: {class: CrossEntropyLoss}
+  optimizer: {class: SGD, params: {lr: 0.1}}
+  lr_scheduler: {class: StepLR, params: {step_size: 2}}
+logging: {histograms: true}
+)";
+
+ExperimentConfig parse_text(const std::string& text) { return ExperimentConfig::parse(parse_yaml(text, "c.yaml"), "c.yaml"); }
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_text(text);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("a valid config is read into typed values", "[config]") {
+  const auto config = parse_text(kValid);
+  CHECK(config.n_folds == 3);
+  CHECK(config.n_epochs == 4);
+  REQUIRE(config.seed);
+  CHECK(*config.seed == 11);
+  CHECK(config.ckpt_every == 2);
+  CHECK(config.bs_train == 32);
+  CHECK(config.bs_valid == 64);
+  CHECK(config.augment);
+  REQUIRE(config.max_train_samples);
+  CHECK(*config.max_train_samples == 100);
+  CHECK_FALSE(config.max_valid_samples);
+  CHECK(config.network_class == "SimpleCNN");
+  CHECK(config.histograms);
+  CHECK(config.section("network.params").get<int>("width") == 8);
+  CHECK(config.section("training.optimizer.params").path("lr") == "training.optimizer.params.lr");
+}
+
+TEST_CASE("unknown keys and wrong types name the file, the key and the expectation", "[config]") {
+  std::string text = kValid;
+  CHECK(error_of(text + "extra: 1\n").find("c.yaml: extra: unknown key; expected one of") == 0);
+  CHECK(error_of(R"(
+experiment: {n_epoch: 3}
+network: {class: X}
+training: {optimizer: {class: SGD}, loss_function: {class: CrossEntropyLoss}}
+)").find("c.yaml: experiment.n_epoch: unknown key; expected one of n_folds, n_epochs") == 0);
+  const auto wrong_type = error_of(R"(
+experiment: {n_epochs: ten}
+network: {class: X}
+training: {optimizer: {class: SGD}, loss_function: {class: CrossEntropyLoss}}
+)");
+  CHECK(wrong_type == "c.yaml: experiment.n_epochs: expected an integer, got ten");
+  CHECK(error_of(R"(
+experiment: {n_epochs: 0}
+network: {class: X}
+training: {optimizer: {class: SGD}, loss_function: {class: CrossEntropyLoss}}
+)") == "c.yaml: experiment.n_epochs: expected a positive integer, got 0");
+  CHECK(error_of("experiment: {n_epochs: 2}\ntraining: {optimizer: {class: SGD}}\n") ==
+        "c.yaml: network.class: expected a value for this required key, found none");
+  CHECK(error_of(R"(
+network: {class: X}
+data: [1, 2]
+training: {optimizer: {class: SGD}, loss_function: {class: CrossEntropyLoss}}
+)") == "c.yaml: data: expected a map of keys to values, got [1, 2]");
+}
+
+TEST_CASE("malformed YAML is refused with its line", "[config]") {
+  try {
+    parse_yaml("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml");
+    FAIL("no error");
+  } catch (const ConfigError& error) {
+    CHECK(std::string(error.what()).find("bad.yaml:") == 0);
+    CHECK(std::string(error.what()).find("malformed YAML") != std::string::npos);
+  }
+  CHECK_THROWS_AS(load_yaml_file("/nonexistent/config.yaml"), ConfigError);
+}
+
+TEST_CASE("--set overrides are typed by YAML and create missing sections", "[config]") {
+  YAML::Node root = parse_yaml(kValid, "c.yaml");
+  apply_override(root, "experiment.n_epochs=7");
+  apply_override(root, "training.lr_scheduler.params.gamma=0.5");
+  apply_override(root, "training.lr_scheduler.class=MultiStepLR");
+  apply_override(root, "training.lr_scheduler.params={milestones: [1, 3]}");
+  apply_override(root, "data.max_train_samples=null");
+  apply_override(root, "network.quantize.recipe=ste");
+  const auto config = ExperimentConfig::parse(root, "c.yaml");
+  CHECK(config.n_epochs == 7);
+  CHECK_FALSE(config.max_train_samples);
+  CHECK(config.section("training.lr_scheduler.params").get<std::vector<int>>("milestones") == std::vector<int>{1, 3});
+  CHECK(config.section("network.quantize").get<std::string>("recipe") == "ste");
+
+  CHECK_THROWS_WITH(apply_override(root, "experiment.n_epochs.x=1"),
+                    "--set experiment.n_epochs.x=1: n_epochs is a value, not a section");
+  CHECK_THROWS_WITH(apply_override(root, "novalue"), "--set novalue: expected dotted.key=value");
+  CHECK_THROWS_WITH(apply_override(root, "a..b=1"), Catch::Contains("empty key part"));
+}
+
+TEST_CASE("setting the seed writes it into the snapshot tree", "[config]") {
+  auto config = parse_text("network: {class: X}\ntraining: {optimizer: {class: SGD}, loss_function: {class: L}}\n");
+  CHECK_FALSE(config.seed);
+  set_seed(config, 1234);
+  CHECK(config.root["experiment"]["seed"].as<int>() == 1234);
+  const auto again = ExperimentConfig::parse(config.root, "c.yaml");
+  CHECK(*again.seed == 1234);
+}
+
+TEST_CASE("assigning Params rebinds instead of overwriting the tree", "[config]") {
+  YAML::Node root = parse_yaml("a: {x: 1}\nb: {y: 2}\n", "t.yaml");
+  Params params(root, "", "t.yaml");
+  Params a = params.at("a");
+  a = params.at("b");
+  CHECK(a.get<int>("y") == 2);
+  CHECK(root["a"]["x"].as<int>() == 1);
+  CHECK_FALSE(root["a"]["y"]);
+}

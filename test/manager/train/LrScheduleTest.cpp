@@ -1,0 +1,114 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "manager/config/ExperimentConfig.h"
+#include "manager/train/LrSchedule.h"
+#include "manager/train/Optimizers.h"
+
+using namespace quantlab;
+
+namespace {
+LrSchedule make(const std::string& yaml, double lr = 0.1, bool higher = false) {
+  return LrSchedule::make(Params(parse_yaml(yaml, "s.yaml"), "training.lr_scheduler", "s.yaml"), lr, "top1_error",
+                          higher);
+}
+}  // namespace
+
+TEST_CASE("no scheduler keeps the learning rate", "[lr]") {
+  const auto schedule = make("{}");
+  CHECK(schedule.learning_rate(0) == Approx(0.1));
+  CHECK(schedule.learning_rate(50) == Approx(0.1));
+}
+
+TEST_CASE("hand, step, multi-step and cosine schedules follow their formulas", "[lr]") {
+  const auto hand = make("{class: HandScheduler, params: {schedule: {2: 0.5, 5: 0.1}}}");
+  CHECK(hand.learning_rate(1) == Approx(0.1));
+  CHECK(hand.learning_rate(2) == Approx(0.05));
+  CHECK(hand.learning_rate(4) == Approx(0.05));
+  CHECK(hand.learning_rate(9) == Approx(0.01));
+
+  const auto step = make("{class: StepLR, params: {step_size: 3, gamma: 0.5}}");
+  CHECK(step.learning_rate(2) == Approx(0.1));
+  CHECK(step.learning_rate(3) == Approx(0.05));
+  CHECK(step.learning_rate(6) == Approx(0.025));
+
+  const auto multi = make("{class: MultiStepLR, params: {milestones: [2, 4], gamma: 0.1}}");
+  CHECK(multi.learning_rate(1) == Approx(0.1));
+  CHECK(multi.learning_rate(2) == Approx(0.01));
+  CHECK(multi.learning_rate(5) == Approx(0.001));
+
+  const auto cosine = make("{class: CosineAnnealingLR, params: {T_max: 10, eta_min: 0.001}}");
+  CHECK(cosine.learning_rate(0) == Approx(0.1));
+  CHECK(cosine.learning_rate(5) == Approx(0.001 + 0.099 * 0.5));
+  CHECK(cosine.learning_rate(10) == Approx(0.001));
+  CHECK(cosine.learning_rate(3) == Approx(0.001 + 0.099 * (1 + std::cos(M_PI * 0.3)) / 2));
+}
+
+TEST_CASE("linear warm-up scales the first epochs", "[lr]") {
+  const auto warm = make("{class: StepLR, params: {step_size: 100}, warmup: {epochs: 4, start_factor: 0.2}}");
+  CHECK(warm.learning_rate(0) == Approx(0.02));
+  CHECK(warm.learning_rate(2) == Approx(0.1 * (0.2 + 0.8 * 0.5)));
+  CHECK(warm.learning_rate(4) == Approx(0.1));
+}
+
+TEST_CASE("reduce-on-plateau lowers the rate after patience and keeps its state", "[lr]") {
+  auto plateau = make("{class: ReduceLROnPlateau, params: {factor: 0.5, patience: 1, min_lr: 0.03}}");
+  plateau.step(0, {{"top1_error", 10.0}});
+  plateau.step(1, {{"top1_error", 9.0}});
+  CHECK(plateau.learning_rate(2) == Approx(0.1));
+  plateau.step(2, {{"top1_error", 9.5}});
+  CHECK(plateau.learning_rate(3) == Approx(0.1));
+  plateau.step(3, {{"top1_error", 9.5}});
+  CHECK(plateau.learning_rate(4) == Approx(0.05));
+
+  auto resumed = make("{class: ReduceLROnPlateau, params: {factor: 0.5, patience: 1, min_lr: 0.03}}");
+  resumed.load_state(plateau.state());
+  CHECK(resumed.learning_rate(4) == Approx(0.05));
+  plateau.step(4, {{"top1_error", 9.9}});
+  plateau.step(5, {{"top1_error", 9.9}});
+  resumed.step(4, {{"top1_error", 9.9}});
+  resumed.step(5, {{"top1_error", 9.9}});
+  CHECK(plateau.learning_rate(6) == Approx(0.03));  // floored at min_lr
+  CHECK(resumed.learning_rate(6) == Approx(plateau.learning_rate(6)));
+
+  auto higher = make("{class: ReduceLROnPlateau, params: {factor: 0.5, patience: 0}}", 0.1, true);
+  higher.step(0, {{"top1_error", 10.0}});
+  higher.step(1, {{"top1_error", 11.0}});
+  CHECK(higher.learning_rate(2) == Approx(0.1));  // higher is better: an improvement
+
+  auto unknown = make("{class: ReduceLROnPlateau, step_metric: accuracy}");
+  CHECK_THROWS_WITH(unknown.step(0, {{"top1_error", 1.0}}),
+                    Catch::Contains("training.lr_scheduler.step_metric: expected a metric of the meter (top1_error)"));
+}
+
+TEST_CASE("bad schedules are refused naming the key", "[lr]") {
+  CHECK_THROWS_WITH(make("{class: Nope}"), Catch::Contains("training.lr_scheduler.class: expected one of HandScheduler"));
+  CHECK_THROWS_WITH(make("{class: MultiStepLR, params: {milestones: [4, 2]}}"),
+                    Catch::Contains("training.lr_scheduler.params.milestones: expected a list of increasing epochs"));
+  CHECK_THROWS_WITH(make("{class: HandScheduler, params: {schedule: {-1: 0.5}}}"),
+                    Catch::Contains("params.schedule: expected a map from epochs >= 0"));
+  CHECK_THROWS_WITH(make("{class: StepLR, params: {step_size: 0}}"),
+                    Catch::Contains("params.step_size: expected a positive integer"));
+  CHECK_THROWS_WITH(make("{class: StepLR, params: {stepsize: 2}}"),
+                    Catch::Contains("params.stepsize: unknown key; expected one of"));
+}
+
+TEST_CASE("optimizers are made by name and refuse unknown names and parameters", "[lr]") {
+  auto weight = torch::zeros({3}, torch::requires_grad());
+  auto section = [](const std::string& yaml) {
+    return Params(parse_yaml(yaml, "o.yaml"), "training.optimizer", "o.yaml");
+  };
+  for (const char* name : {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad"}) {
+    auto optimizer = make_optimizer(section(std::string("{class: ") + name + ", params: {lr: 0.5}}"), {weight});
+    CHECK(learning_rate(*optimizer) == Approx(0.5));
+    set_learning_rate(*optimizer, 0.25);
+    CHECK(learning_rate(*optimizer) == Approx(0.25));
+  }
+  CHECK_THROWS_WITH(make_optimizer(section("{class: LBFGS}"), {weight}),
+                    Catch::Contains("training.optimizer.class: expected one of SGD, Adam"));
+  CHECK_THROWS_WITH(make_optimizer(section("{class: SGD, params: {lr: 0.1, momentun: 0.9}}"), {weight}),
+                    Catch::Contains("training.optimizer.params.momentun: unknown key; expected one of"));
+  CHECK_THROWS_WITH(make_optimizer(section("{class: SGD, params: {lr: -1}}"), {weight}),
+                    Catch::Contains("training.optimizer.params.lr: expected a non-negative number, got -1"));
+}

@@ -1,0 +1,77 @@
+#include "support/Process.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace quantlab::test {
+
+pid_t spawn_process(const std::vector<std::string>& arguments, const std::filesystem::path& output_file) {
+  std::vector<char*> argv;
+  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int fd = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(fd);
+    ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_process(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+ProcessResult run_process(const std::vector<std::string>& arguments) {
+  char name[] = "/tmp/quantlab-test-output-XXXXXX";
+  const int fd = ::mkstemp(name);
+  ::close(fd);
+  ProcessResult result;
+  result.status = wait_process(spawn_process(arguments, name));
+  result.output = read_text(name);
+  std::filesystem::remove(name);
+  return result;
+}
+
+TempDir::TempDir() {
+  std::random_device device;
+  path_ = std::filesystem::temp_directory_path() /
+          ("quantlab-test-" + std::to_string(::getpid()) + "-" + std::to_string(device()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string qlhost_path() { return std::string(QUANTLAB_BUILD_DIR) + "/qlhost"; }
+std::string plugin_path(const std::string& name) {
+  return std::string(QUANTLAB_BUILD_DIR) + "/problems/lib" + name + ".so";
+}
+
+}  // namespace quantlab::test

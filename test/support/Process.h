@@ -1,0 +1,42 @@
+#pragma once
+// Running qlhost (or mpirun) as a child process from tests.
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace quantlab::test {
+
+struct ProcessResult {
+  int status = -1;     // exit status, or 128 + signal
+  std::string output;  // stdout and stderr together
+};
+
+// Runs to completion; `output_file` receives stdout and stderr.
+ProcessResult run_process(const std::vector<std::string>& arguments);
+
+// Starts without waiting; stdout and stderr go to output_file.
+pid_t spawn_process(const std::vector<std::string>& arguments, const std::filesystem::path& output_file);
+// Waits for a spawned process; returns its exit status or 128 + signal.
+int wait_process(pid_t pid);
+
+std::string read_text(const std::filesystem::path& file);
+
+// A fresh folder under the system temp folder, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// build/qlhost and build/problems/lib<name>.so of this build.
+std::string qlhost_path();
+std::string plugin_path(const std::string& name);
+
+}  // namespace quantlab::test

@@ -7,13 +7,6 @@
 namespace fashionmnist {
 namespace {
 
-std::string embedded_config(const std::string& topology) {
-  for (const auto& [name, text] : kDefaultConfigs)
-    if (topology == name) return text;
-  TORCH_CHECK(false, "no configs/fashionmnist/", topology, ".yaml was embedded at build time");
-  return {};
-}
-
 torch::Tensor random_flip(const torch::Tensor& images, torch::Generator& generator) {
   const torch::Tensor flip = torch::rand({images.size(0)}, generator).lt(0.5).view({-1, 1, 1, 1});
   return torch::where(flip, images.flip({3}), images);
@@ -38,12 +31,8 @@ torch::Tensor random_crop(const torch::Tensor& images, torch::Generator& generat
 
 }  // namespace
 
-FashionMnistTopology::FashionMnistTopology(std::string name, NetworkFactory factory)
-    : name_(std::move(name)), default_config_(embedded_config(name_)), factory_(std::move(factory)) {}
-
-std::shared_ptr<quantlab::Network> FashionMnistTopology::network(const quantlab::Params& params) const {
-  return factory_(params);
-}
+FashionMnistTopology::FashionMnistTopology(const std::string& name, quantlab::NetworkFactory factory)
+    : BasicTopology(name, embedded_config(name), std::move(factory)) {}
 
 quantlab::Batch FashionMnistTopology::preprocess(quantlab::Batch batch, bool augment,
                                                  torch::Generator& generator) const {

@@ -13,28 +13,18 @@ inline constexpr double kPixelStd = 0.3530;
 // Random crops shift the image by up to this many pixels, padding with zeros.
 inline constexpr std::int64_t kCropPadding = 2;
 
-using NetworkFactory = std::function<std::shared_ptr<quantlab::Network>(const quantlab::Params&)>;
-
 // A Fashion-MNIST topology: all share the pre-processing (augmentation and
 // normalisation) and differ in the network they build and their default
 // configuration, configs/fashionmnist/<name>.yaml embedded at build time.
-class FashionMnistTopology : public quantlab::Topology {
+class FashionMnistTopology : public quantlab::BasicTopology {
  public:
-  FashionMnistTopology(std::string name, NetworkFactory factory);
+  FashionMnistTopology(const std::string& name, quantlab::NetworkFactory factory);
 
-  std::string name() const override { return name_; }
-  std::string default_config() const override { return default_config_; }
-  std::shared_ptr<quantlab::Network> network(const quantlab::Params& params) const override;
   // input: float [N, 1, 28, 28] in [0, 1]. With augment, each sample is
   // flipped left-right with probability 1/2 and cropped back to 28x28 from a
   // zero-padded 32x32 at a random offset; then every pixel is normalised.
   quantlab::Batch preprocess(quantlab::Batch batch, bool augment,
                              torch::Generator& generator) const override;
-
- private:
-  std::string name_;
-  std::string default_config_;
-  NetworkFactory factory_;
 };
 
 }  // namespace fashionmnist

@@ -9,4 +9,7 @@ quantlib::Controllers Topology::apply_recipe(const std::string& recipe, Network&
                                       recipe + "\"");
 }
 
+BasicTopology::BasicTopology(std::string name, std::string default_config, NetworkFactory factory)
+    : name_(std::move(name)), default_config_(std::move(default_config)), factory_(std::move(factory)) {}
+
 }  // namespace quantlab

@@ -5,7 +5,9 @@
 #include <fstream>
 
 #include "manager/logbook/Logbook.h"
+#include "support/Files.h"
 #include "support/Process.h"
+#include "support/TempDir.h"
 
 using namespace quantlab;
 namespace fs = std::filesystem;
@@ -118,11 +120,9 @@ TEST_CASE("damaged data and checkpoints are named and nothing is lost", "[qlhost
   // A truncated copy of the training set in the problem's data folder.
   const std::string source = "/usr/share/datasets/fashion-mnist/";
   for (const std::string name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}) {
-    std::ifstream in(source + name, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::ofstream(data / name, std::ios::binary) << bytes.substr(0, name.find("labels") != std::string::npos
-                                                                        ? bytes.size() / 2
-                                                                        : bytes.size());
+    const std::string bytes = test::read_bytes(source + name);
+    test::write_bytes(data / name,
+                      bytes.substr(0, name.find("labels") != std::string::npos ? bytes.size() / 2 : bytes.size()));
   }
   CHECK_USER_ERROR(run(train(home.path(), tiny())), "train-labels-idx1-ubyte.gz");
   CHECK(experiments(home.path()) == 0);
@@ -138,6 +138,6 @@ TEST_CASE("damaged data and checkpoints are named and nothing is lost", "[qlhost
   fs::remove(logbook.best_checkpoint(0, 0));
   std::ofstream(logbook.epoch_checkpoint(0, 0, 1), std::ios::trunc) << "garbage";
   CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "0"})), "epoch0001.ckpt: not a readable checkpoint");
-  CHECK(test::read_text(logbook.epoch_checkpoint(0, 0, 1)) == "garbage");
-  CHECK(test::read_text(logbook.config_file(0)).find("n_epochs: 2") != std::string::npos);
+  CHECK(test::read_bytes(logbook.epoch_checkpoint(0, 0, 1)) == "garbage");
+  CHECK(test::read_bytes(logbook.config_file(0)).find("n_epochs: 2") != std::string::npos);
 }

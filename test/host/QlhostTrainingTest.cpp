@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include <torch/torch.h>
@@ -155,13 +156,22 @@ TEST_CASE("a run killed with SIGKILL and resumed ends exactly like an uninterrup
 TEST_CASE("k-fold experiments train every fold on its own split", "[qlhost][e2e]") {
   test::TempDir home;
   auto options = quick(1, 600);
-  options.insert(options.end(), {"--set", "experiment.n_folds=2"});
+  options.insert(options.end(), {"--set", "experiment.n_folds=2", "--set", "logging.histograms=true"});
   const auto result = test::run_process(qlhost(home.path(), options));
   INFO(result.output);
   REQUIRE(result.status == 0);
   const Logbook logbook(logs(home.path()));
   CHECK(logbook.folds_present(0) == std::vector<int>{0, 1});
-  for (int fold : {0, 1}) CHECK(fs::exists(logbook.epoch_checkpoint(0, fold, 1)));
+  for (int fold : {0, 1}) {
+    CHECK(fs::exists(logbook.epoch_checkpoint(0, fold, 1)));
+    std::set<std::string> histograms;
+    for (const auto& file : tensorboard::EventReader::find_event_files(logbook.stats_dir(0, fold))) {
+      const tensorboard::EventReader reader(file);
+      for (const auto& histogram : reader.histograms()) histograms.insert(histogram.tag);
+    }
+    CHECK(histograms.count("weights/conv1.weight") == 1);
+    CHECK(histograms.count("weights/fc2.bias") == 1);
+  }
   CHECK_THAT(result.output, Catch::Contains("fold 1: 600 training samples, 1000 validation samples"));
 }
 

@@ -5,9 +5,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 
 namespace quantlab::test {
@@ -39,34 +36,15 @@ int wait_process(pid_t pid) {
   return -1;
 }
 
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 ProcessResult run_process(const std::vector<std::string>& arguments) {
   char name[] = "/tmp/quantlab-test-output-XXXXXX";
   const int fd = ::mkstemp(name);
   ::close(fd);
   ProcessResult result;
   result.status = wait_process(spawn_process(arguments, name));
-  result.output = read_text(name);
+  result.output = read_bytes(name);
   std::filesystem::remove(name);
   return result;
-}
-
-TempDir::TempDir() {
-  std::random_device device;
-  path_ = std::filesystem::temp_directory_path() /
-          ("quantlab-test-" + std::to_string(::getpid()) + "-" + std::to_string(device()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
 }
 
 std::string qlhost_path() { return std::string(QUANTLAB_BUILD_DIR) + "/qlhost"; }

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+// Re-exported: tests that run processes nearly always need a folder and its files.
+#include "support/Files.h"
+#include "support/TempDir.h"
+
 namespace quantlab::test {
 
 struct ProcessResult {
@@ -20,20 +24,6 @@ ProcessResult run_process(const std::vector<std::string>& arguments);
 pid_t spawn_process(const std::vector<std::string>& arguments, const std::filesystem::path& output_file);
 // Waits for a spawned process; returns its exit status or 128 + signal.
 int wait_process(pid_t pid);
-
-std::string read_text(const std::filesystem::path& file);
-
-// A fresh folder under the system temp folder, removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // build/qlhost and build/problems/lib<name>.so of this build.
 std::string qlhost_path();

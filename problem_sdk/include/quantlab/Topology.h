@@ -45,4 +45,21 @@ class Topology {
                                              const Params& training_quantize) const;
 };
 
+using NetworkFactory = std::function<std::shared_ptr<Network>(const Params&)>;
+
+// A topology made of a name, its default configuration and a network
+// factory. Problems derive from it to add pre-processing, a loss or recipes.
+class BasicTopology : public Topology {
+ public:
+  BasicTopology(std::string name, std::string default_config, NetworkFactory factory);
+  std::string name() const override { return name_; }
+  std::string default_config() const override { return default_config_; }
+  std::shared_ptr<Network> network(const Params& params) const override { return factory_(params); }
+
+ private:
+  std::string name_;
+  std::string default_config_;
+  NetworkFactory factory_;
+};
+
 }  // namespace quantlab

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "manager/config/ExperimentConfig.h"
+#include "support/ErrorMessage.h"
 
 using namespace quantlab;
 
@@ -20,12 +21,7 @@ logging: {histograms: true}
 ExperimentConfig parse_text(const std::string& text) { return ExperimentConfig::parse(parse_yaml(text, "c.yaml"), "c.yaml"); }
 
 std::string error_of(const std::string& text) {
-  try {
-    parse_text(text);
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "no error";
+  return test::error_message_of<ConfigError>([&] { parse_text(text); });
 }
 
 }  // namespace

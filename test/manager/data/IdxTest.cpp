@@ -5,10 +5,15 @@
 
 #include "manager/data/IdxTestFiles.h"
 #include "quantlab/Errors.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 using quantlab::DataError;
 using quantlab::data::read_idx;
 using namespace quantlab::data::test;
+using quantlab::test::read_bytes;
+using quantlab::test::TempDir;
+using quantlab::test::write_bytes;
 
 namespace {
 

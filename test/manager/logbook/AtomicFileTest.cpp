@@ -2,44 +2,24 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "quantlab/Errors.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
+using quantlab::test::read_bytes;
+using quantlab::test::TempDir;
 
 namespace {
-
-class TempFolder {
- public:
-  TempFolder() {
-    std::string pattern = (fs::temp_directory_path() / "quantlab-atomic-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::vector<std::string> names_in(const fs::path& folder) {
   std::vector<std::string> names;
@@ -63,7 +43,7 @@ TEST_CASE("Temporary names carry the pid and are recognised", "[logbook]") {
 }
 
 TEST_CASE("write_file_atomically writes and replaces whole files", "[logbook]") {
-  TempFolder folder;
+  TempDir folder;
   const fs::path target = folder.path() / "config.yaml";
 
   quantlab::write_file_atomically(target, std::string_view("seed: 1\n"));
@@ -80,7 +60,7 @@ TEST_CASE("write_file_atomically writes and replaces whole files", "[logbook]") 
 }
 
 TEST_CASE("The writer variant fills a temporary that replaces the target afterwards", "[logbook]") {
-  TempFolder folder;
+  TempDir folder;
   const fs::path target = folder.path() / "epoch0001.ckpt";
   quantlab::write_file_atomically(target, std::string_view("old"));
 
@@ -99,7 +79,7 @@ TEST_CASE("The writer variant fills a temporary that replaces the target afterwa
 }
 
 TEST_CASE("A failing writer leaves the old file and no temporary", "[logbook]") {
-  TempFolder folder;
+  TempDir folder;
   const fs::path target = folder.path() / "best.ckpt";
   quantlab::write_file_atomically(target, std::string_view("old"));
 
@@ -119,7 +99,7 @@ TEST_CASE("A failing writer leaves the old file and no temporary", "[logbook]") 
 }
 
 TEST_CASE("Writing into a missing folder is a StorageError naming the target", "[logbook]") {
-  TempFolder folder;
+  TempDir folder;
   const fs::path target = folder.path() / "missing" / "config.yaml";
   CHECK_THROWS_AS(quantlab::write_file_atomically(target, std::string_view("x")),
                   quantlab::StorageError);

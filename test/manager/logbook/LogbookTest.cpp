@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <stdlib.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,39 +16,17 @@
 #include <catch2/catch.hpp>
 
 #include "quantlab/Errors.h"
+#include "support/ErrorMessage.h"
+#include "support/TempDir.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
+using quantlab::test::error_message_of;
+using quantlab::test::TempDir;
 
 namespace {
 
-class TempLogs {
- public:
-  TempLogs() {
-    std::string pattern = (fs::temp_directory_path() / "quantlab-logbook-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempLogs() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 void touch(const fs::path& file) { std::ofstream(file) << "x"; }
-
-std::string error_message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const std::exception& error) {
-    return error.what();
-  }
-  return "";
-}
 
 std::vector<int> zero_to(int count) {
   std::vector<int> ids(count);
@@ -61,7 +37,7 @@ std::vector<int> zero_to(int count) {
 }  // namespace
 
 TEST_CASE("Experiment ids start at exp0000 and follow the largest existing one", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   const quantlab::Logbook logbook(logs.path());
   CHECK(logbook.list_experiments().empty());
   CHECK(logbook.create_experiment() == 0);
@@ -101,7 +77,7 @@ TEST_CASE("Experiment names are four digits and grow past 9999", "[logbook]") {
 }
 
 TEST_CASE("Threads creating experiments at once get different ids", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   constexpr int kThreads = 6;
   constexpr int kEach = 20;
   std::vector<int> ids;
@@ -126,7 +102,7 @@ TEST_CASE("Threads creating experiments at once get different ids", "[logbook]")
 }
 
 TEST_CASE("Processes creating experiments at once get different ids", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   constexpr int kProcesses = 4;
   constexpr int kEach = 25;
   int start[2];
@@ -192,7 +168,7 @@ TEST_CASE("Processes creating experiments at once get different ids", "[logbook]
 }
 
 TEST_CASE("Opening a missing experiment names the existing ones", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   const quantlab::Logbook logbook(logs.path());
   CHECK_THAT(error_message_of([&] { logbook.open_experiment(0); }),
              Contains("existing: none"));
@@ -211,7 +187,7 @@ TEST_CASE("Opening a missing experiment names the existing ones", "[logbook]") {
 }
 
 TEST_CASE("A logbook needs an existing logs folder", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   const fs::path missing = logs.path() / "no-logs";
   CHECK_THROWS_AS(quantlab::Logbook(missing), quantlab::StorageError);
   CHECK_THAT(error_message_of([&] { quantlab::Logbook logbook(missing); }),
@@ -219,7 +195,7 @@ TEST_CASE("A logbook needs an existing logs folder", "[logbook]") {
 }
 
 TEST_CASE("Logbook paths follow the original's layout", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   const quantlab::Logbook logbook(logs.path());
   const fs::path exp = logs.path() / "exp0007";
   CHECK(logbook.experiment_dir(7) == exp);
@@ -237,7 +213,7 @@ TEST_CASE("Logbook paths follow the original's layout", "[logbook]") {
 }
 
 TEST_CASE("Listings ignore temporaries and names that are not ours", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   const quantlab::Logbook logbook(logs.path());
   const int id = logbook.create_experiment();
   CHECK(logbook.folds_present(id).empty());
@@ -274,7 +250,7 @@ TEST_CASE("Listings ignore temporaries and names that are not ours", "[logbook]"
 }
 
 TEST_CASE("Stale temporaries of dead writers are removed, live ones kept", "[logbook]") {
-  TempLogs logs;
+  TempDir logs;
   const quantlab::Logbook logbook(logs.path());
   const int id = logbook.create_experiment();
   logbook.make_fold_dirs(id, 1);

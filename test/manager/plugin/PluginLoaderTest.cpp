@@ -1,10 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include <fstream>
-
 #include "manager/plugin/PluginLoader.h"
 #include "quantlab/Plugin.h"
+#include "support/ErrorMessage.h"
+#include "support/Files.h"
 #include "support/Process.h"
+#include "support/TempDir.h"
 
 using namespace quantlab;
 
@@ -13,12 +14,7 @@ std::string fixture(const std::string& name) {
   return std::string(QUANTLAB_BUILD_DIR) + "/test/fixtures/lib" + name + ".so";
 }
 std::string load_error(const std::string& path) {
-  try {
-    load_plugin(path);
-  } catch (const PluginError& error) {
-    return error.what();
-  }
-  return "no error";
+  return test::error_message_of<PluginError>([&] { load_plugin(path); });
 }
 }  // namespace
 
@@ -45,7 +41,7 @@ TEST_CASE("plugins of another ABI, another LibTorch, or none at all are refused 
   CHECK_THAT(load_error("/nonexistent/libx.so"), Catch::StartsWith("/nonexistent/libx.so: no such plugin file"));
 
   test::TempDir dir;
-  std::ofstream(dir / "libtext.so") << "not an ELF file\n";
+  test::write_bytes(dir / "libtext.so", "not an ELF file\n");
   CHECK_THAT(load_error((dir / "libtext.so").string()),
              Catch::Contains("cannot be loaded as a shared library") && Catch::Contains("libtext.so"));
 }

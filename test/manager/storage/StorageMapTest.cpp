@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iterator>
 #include <optional>
 #include <string>
 
@@ -14,48 +11,24 @@
 #include <catch2/catch.hpp>
 
 #include "quantlab/Errors.h"
+#include "support/ErrorMessage.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
+using quantlab::test::error_message_of;
+using quantlab::test::read_bytes;
+using quantlab::test::TempDir;
+using quantlab::test::write_bytes;
 
 namespace {
 
-class TempHome {
- public:
-  TempHome() {
-    std::string pattern = (fs::temp_directory_path() / "quantlab-storage-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempHome() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);  // removes links, never follows them
-  }
-  const fs::path& path() const { return path_; }
-  void write_map(const std::string& text) const {
-    fs::create_directories(path_ / "storage");
-    std::ofstream(path_ / "storage" / "hard_folders.yaml") << text;
-  }
-  fs::path map_file() const { return path_ / "storage" / "hard_folders.yaml"; }
+fs::path map_file(const fs::path& home) { return home / "storage" / "hard_folders.yaml"; }
 
- private:
-  fs::path path_;
-};
-
-void write_text(const fs::path& file, const std::string& text) { std::ofstream(file) << text; }
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string error_message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const std::exception& error) {
-    return error.what();
-  }
-  return "";
+void write_map(const fs::path& home, const std::string& text) {
+  fs::create_directories(home / "storage");
+  write_bytes(map_file(home), text);
 }
 
 bool any_contains(const std::vector<std::string>& lines, const std::string& piece) {
@@ -66,7 +39,7 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& piec
 }  // namespace
 
 TEST_CASE("Without a map, storage goes to the local default and says so", "[storage]") {
-  TempHome home;
+  TempDir home;
   const quantlab::StorageMap map(home.path());
   const fs::path local = home.path() / "storage" / "local";
 
@@ -90,8 +63,8 @@ TEST_CASE("Without a map, storage goes to the local default and says so", "[stor
   CHECK(dirs.notices.front() == *map.default_notice());
 
   // A file written through the link lands in the real folder.
-  write_text(dirs.logs / "probe.txt", "through the link");
-  CHECK(read_text(local / "QuantLab" / "problems" / "XYZ" / "logs" / "probe.txt") ==
+  write_bytes(dirs.logs / "probe.txt", "through the link");
+  CHECK(read_bytes(local / "QuantLab" / "problems" / "XYZ" / "logs" / "probe.txt") ==
         "through the link");
 
   // Second use: nothing to make, nothing to say.
@@ -99,13 +72,13 @@ TEST_CASE("Without a map, storage goes to the local default and says so", "[stor
 }
 
 TEST_CASE("A map with relative and absolute hard folders", "[storage]") {
-  TempHome home;
-  TempHome elsewhere;
+  TempDir home;
+  TempDir elsewhere;
   const fs::path ssd = home.path() / "ssd";
   const fs::path hdd = elsewhere.path() / "hdd";
   fs::create_directories(ssd);
   fs::create_directories(hdd);
-  home.write_map("data: ssd\nlogs: " + hdd.string() + "/\n");
+  write_map(home.path(), "data: ssd\nlogs: " + hdd.string() + "/\n");
 
   const quantlab::StorageMap map(home.path());
   CHECK_FALSE(map.uses_local_default());
@@ -134,12 +107,12 @@ TEST_CASE("A map with relative and absolute hard folders", "[storage]") {
 }
 
 TEST_CASE("A hard folder written as ~/x is under $HOME", "[storage]") {
-  TempHome home;
-  TempHome user_home;
+  TempDir home;
+  TempDir user_home;
   const char* saved = std::getenv("HOME");
   const std::optional<std::string> saved_home = saved ? std::optional<std::string>(saved) : std::nullopt;
   ::setenv("HOME", user_home.path().c_str(), 1);
-  home.write_map("data: ~/fast\nlogs: slow\n");
+  write_map(home.path(), "data: ~/fast\nlogs: slow\n");
   const quantlab::StorageMap map(home.path());
   if (saved_home) ::setenv("HOME", saved_home->c_str(), 1); else ::unsetenv("HOME");
   CHECK(map.data_hard_folder() == user_home.path() / "fast");
@@ -147,56 +120,56 @@ TEST_CASE("A hard folder written as ~/x is under $HOME", "[storage]") {
 }
 
 TEST_CASE("Bad maps are ConfigErrors naming the file and the key or line", "[storage]") {
-  TempHome home;
-  const std::string file = home.map_file().string();
+  TempDir home;
+  const std::string file = map_file(home.path()).string();
   auto load = [&] { quantlab::StorageMap map(home.path()); };
 
-  home.write_map("data: ssd\nlogs: hdd\nscratch: tmp\n");
+  write_map(home.path(), "data: ssd\nlogs: hdd\nscratch: tmp\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file) && Contains("scratch"));
 
-  home.write_map("data: [ssd, nvme]\nlogs: hdd\n");
+  write_map(home.path(), "data: [ssd, nvme]\nlogs: hdd\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file) && Contains("data") && Contains("a string"));
 
-  home.write_map("data:\n  path: ssd\nlogs: hdd\n");
+  write_map(home.path(), "data:\n  path: ssd\nlogs: hdd\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file) && Contains("data"));
 
-  home.write_map("data: ssd\n");
+  write_map(home.path(), "data: ssd\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file) && Contains("logs"));
 
-  home.write_map("data: \"\"\nlogs: hdd\n");
+  write_map(home.path(), "data: \"\"\nlogs: hdd\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file) && Contains("data"));
 
-  home.write_map("- data\n- logs\n");
+  write_map(home.path(), "- data\n- logs\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file));
 
-  home.write_map("data: ssd\nlogs: hdd\n  bad: x: y\n");
+  write_map(home.path(), "data: ssd\nlogs: hdd\n  bad: x: y\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
   CHECK_THAT(error_message_of(load), Contains(file) && Contains("line 3") && Contains("malformed YAML"));
 }
 
 TEST_CASE("A missing mount point is refused, not made", "[storage]") {
-  TempHome home;
+  TempDir home;
   const fs::path missing = home.path() / "mnt" / "ssd";
   fs::create_directories(home.path() / "hdd");
-  home.write_map("data: " + missing.string() + "\nlogs: hdd\n");
+  write_map(home.path(), "data: " + missing.string() + "\nlogs: hdd\n");
   const quantlab::StorageMap map(home.path());
 
   CHECK_THROWS_AS(map.init(), quantlab::StorageError);
   CHECK_THAT(error_message_of([&] { map.init(); }),
-             Contains(missing.string()) && Contains("data") && Contains(home.map_file().string()));
+             Contains(missing.string()) && Contains("data") && Contains(map_file(home.path()).string()));
   CHECK_THROWS_AS(map.problem_dirs("XYZ"), quantlab::StorageError);
   CHECK_FALSE(fs::exists(missing));
   CHECK_FALSE(fs::exists(home.path() / "problems"));
 
   const fs::path not_a_folder = home.path() / "plain-file";
-  write_text(not_a_folder, "x");
-  home.write_map("data: ssd\nlogs: " + not_a_folder.string() + "\n");
+  write_bytes(not_a_folder, "x");
+  write_map(home.path(), "data: ssd\nlogs: " + not_a_folder.string() + "\n");
   fs::create_directories(home.path() / "ssd");
   const quantlab::StorageMap file_map(home.path());
   CHECK_THAT(error_message_of([&] { file_map.init(); }),
@@ -204,11 +177,11 @@ TEST_CASE("A missing mount point is refused, not made", "[storage]") {
 }
 
 TEST_CASE("A link pointing elsewhere is refused and nothing is deleted", "[storage]") {
-  TempHome home;
+  TempDir home;
   const quantlab::StorageMap map(home.path());
   const fs::path elsewhere = home.path() / "my-own-data";
   fs::create_directories(elsewhere);
-  write_text(elsewhere / "precious.bin", "keep me");
+  write_bytes(elsewhere / "precious.bin", "keep me");
   const fs::path link = home.path() / "problems" / "XYZ" / "data";
   fs::create_directories(link.parent_path());
   fs::create_directory_symlink(elsewhere, link);
@@ -218,7 +191,7 @@ TEST_CASE("A link pointing elsewhere is refused and nothing is deleted", "[stora
              Contains(link.string()) && Contains(elsewhere.string()) &&
                  Contains(map.real_data_folder("XYZ").string()));
   CHECK(fs::read_symlink(link) == elsewhere);
-  CHECK(read_text(elsewhere / "precious.bin") == "keep me");
+  CHECK(read_bytes(elsewhere / "precious.bin") == "keep me");
 
   // A link with a relative target to the right place is accepted.
   fs::remove(link);
@@ -227,30 +200,30 @@ TEST_CASE("A link pointing elsewhere is refused and nothing is deleted", "[stora
 }
 
 TEST_CASE("A real folder in place of the link is used and reported", "[storage]") {
-  TempHome home;
+  TempDir home;
   const quantlab::StorageMap map(home.path());
   const fs::path data = home.path() / "problems" / "XYZ" / "data";
   fs::create_directories(data);
-  write_text(data / "train.bin", "user data");
+  write_bytes(data / "train.bin", "user data");
 
   const quantlab::ProblemDirs dirs = map.problem_dirs("XYZ");
   CHECK(dirs.data == data);
   CHECK(any_contains(dirs.notices, data.string() + " is a real folder"));
   CHECK_FALSE(fs::is_symlink(data));
-  CHECK(read_text(data / "train.bin") == "user data");
+  CHECK(read_bytes(data / "train.bin") == "user data");
   CHECK_FALSE(fs::exists(map.real_data_folder("XYZ")));  // not made, not used
   CHECK(fs::is_symlink(dirs.logs));
 
   // A plain file where the link belongs is refused.
   const fs::path other = home.path() / "problems" / "Other" / "logs";
   fs::create_directories(other.parent_path());
-  write_text(other, "oops");
+  write_bytes(other, "oops");
   CHECK_THROWS_AS(map.init_problem("Other"), quantlab::StorageError);
-  CHECK(read_text(other) == "oops");
+  CHECK(read_bytes(other) == "oops");
 }
 
 TEST_CASE("Problem names are letters, digits, '_' and '-'", "[storage]") {
-  TempHome home;
+  TempDir home;
   const quantlab::StorageMap map(home.path());
   for (const std::string bad : {"", "a/b", "..", ".", "a b", "x.y", "../escape"}) {
     INFO("name: \"" << bad << "\"");
@@ -262,7 +235,7 @@ TEST_CASE("Problem names are letters, digits, '_' and '-'", "[storage]") {
 }
 
 TEST_CASE("A home that is not a folder is a StorageError", "[storage]") {
-  TempHome home;
+  TempDir home;
   const fs::path missing = home.path() / "no-such-home";
   CHECK_THROWS_AS(quantlab::StorageMap(missing), quantlab::StorageError);
   CHECK_THAT(error_message_of([&] { quantlab::StorageMap map(missing); }), Contains(missing.string()));

@@ -5,9 +5,14 @@
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/tensorboard/TestFiles.h"
 #include "quantlab/Errors.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 using namespace quantlab::tensorboard;
 using namespace quantlab::tensorboard::test;
+using quantlab::test::read_bytes;
+using quantlab::test::TempDir;
+using quantlab::test::write_bytes;
 using Catch::Matchers::Contains;
 
 namespace {

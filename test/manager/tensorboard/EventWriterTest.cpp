@@ -12,9 +12,13 @@
 #include "manager/tensorboard/TestFiles.h"
 #include "manager/tensorboard/proto/event.pb.h"
 #include "manager/tensorboard/proto/hparams.pb.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 using namespace quantlab::tensorboard;
 using namespace quantlab::tensorboard::test;
+using quantlab::test::read_bytes;
+using quantlab::test::TempDir;
 
 namespace {
 

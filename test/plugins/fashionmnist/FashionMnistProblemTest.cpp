@@ -6,9 +6,14 @@
 #include "manager/data/IdxTestFiles.h"
 #include "plugins/fashionmnist/FashionMnistPlugin.h"
 #include "quantlab/Errors.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 using quantlab::Partition;
 using namespace quantlab::data::test;
+using quantlab::test::read_bytes;
+using quantlab::test::TempDir;
+using quantlab::test::write_bytes;
 
 namespace {
 

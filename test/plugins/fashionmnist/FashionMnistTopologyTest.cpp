@@ -3,9 +3,9 @@
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 
-#include "manager/data/IdxTestFiles.h"
 #include "plugins/fashionmnist/FashionMnistPlugin.h"
 #include "quantlab/Errors.h"
+#include "support/Files.h"
 
 using fashionmnist::test::topology;
 
@@ -78,7 +78,7 @@ TEST_CASE("default configs are the YAML files in configs/fashionmnist", "[fashio
     INFO(name);
     const auto file = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/fashionmnist" / (name + ".yaml");
     const std::string text = topology(name)->default_config();
-    CHECK(text == quantlab::data::test::read_bytes(file));
+    CHECK(text == quantlab::test::read_bytes(file));
     const YAML::Node config = YAML::Load(text);
     for (const char* section : {"experiment", "data", "network", "training", "logging"})
       CHECK(config[section].IsMap());

@@ -1,0 +1,108 @@
+#include "quantlib/ops/Tqt.h"
+
+#include <cmath>
+
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "quantlib/ops/OpChecks.h"
+#include "quantlib/ops/kernels/TqtKernels.h"
+
+namespace quantlib::ops {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+using kernels::TqtKernelParams;
+
+constexpr const char* kOp = "tqt";
+
+void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const TqtKernelParams& params) {
+  switch (x.device().type()) {
+    case torch::kCPU:
+      kernels::cpu::tqt_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+      return;
+    default:
+      detail::fail_unsupported_device(kOp, x.device());
+  }
+}
+
+void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const TqtKernelParams& params,
+                        float* grad_x, double* log2_t_grad_sum) {
+  switch (x.device().type()) {
+    case torch::kCPU:
+      kernels::cpu::tqt_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                                 log2_t_grad_sum);
+      return;
+    default:
+      detail::fail_unsupported_device(kOp, x.device());
+  }
+}
+
+// s is a power of two, so it is exact in float whenever it is a normal float.
+TqtKernelParams params_for(float log2_t, int64_t bits, Signedness signedness) {
+  const auto range = detail::twos_complement_range(bits, signedness);
+  const int64_t scale_exponent_offset = signedness == Signedness::Signed ? bits - 1 : bits;
+  const double scale = std::ldexp(1.0, static_cast<int>(std::ceil(log2_t)) - static_cast<int>(scale_exponent_offset));
+  return {static_cast<float>(scale), range.level_min, range.level_max};
+}
+
+class TqtFunction : public torch::autograd::Function<TqtFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& log2_t,
+                               int64_t bits, Signedness signedness) {
+    const float log2_t_value = log2_t.item<float>();
+    const torch::Tensor input = x.contiguous();
+    torch::Tensor output = torch::empty_like(input, torch::MemoryFormat::Contiguous);
+    forward_on_device(input, output, params_for(log2_t_value, bits, signedness));
+    ctx->save_for_backward({input});
+    ctx->saved_data["log2_t"] = static_cast<double>(log2_t_value);
+    ctx->saved_data["log2_t_sizes"] = log2_t.sizes().vec();
+    ctx->saved_data["bits"] = bits;
+    ctx->saved_data["signed"] = signedness == Signedness::Signed;
+    return output;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const bool want_grad_x = ctx->needs_input_grad(0);
+    const bool want_grad_log2_t = ctx->needs_input_grad(1);
+    torch::Tensor grad_x;
+    torch::Tensor grad_log2_t;
+    if (want_grad_x || want_grad_log2_t) {
+      const torch::Tensor input = ctx->get_saved_variables()[0];
+      const torch::Tensor grad_y = grad_outputs[0].contiguous();
+      const auto signedness = ctx->saved_data["signed"].toBool() ? Signedness::Signed : Signedness::Unsigned;
+      const auto params = params_for(static_cast<float>(ctx->saved_data["log2_t"].toDouble()),
+                                     ctx->saved_data["bits"].toInt(), signedness);
+      if (want_grad_x) grad_x = torch::empty_like(input, torch::MemoryFormat::Contiguous);
+      double term_sum = 0.0;
+      backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
+                         want_grad_log2_t ? &term_sum : nullptr);
+      if (want_grad_log2_t) {
+        const double grad = static_cast<double>(params.scale) * std::log(2.0) * term_sum;
+        grad_log2_t = torch::full(ctx->saved_data["log2_t_sizes"].toIntVector(), grad, input.options());
+      }
+    }
+    return {grad_x, grad_log2_t, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor tqt(const torch::Tensor& x, const torch::Tensor& log2_t, int64_t bits, Signedness signedness) {
+  detail::check_float_tensor(kOp, "x", x);
+  detail::check_float_tensor(kOp, "log2_t", log2_t);
+  detail::check_one_element(kOp, "log2_t", log2_t);
+  detail::check_same_device(kOp, x, "log2_t", log2_t);
+  detail::check_device_has_kernel(kOp, x);
+  detail::check_bits(kOp, bits, signedness);
+  const float log2_t_value = log2_t.item<float>();
+  TORCH_CHECK(std::isfinite(log2_t_value) && std::fabs(log2_t_value) < 1000.0f, kOp,
+              ": log2_t must be finite and below 1000 in magnitude, got ", log2_t_value);
+  const float scale = params_for(log2_t_value, bits, signedness).scale;
+  TORCH_CHECK(std::isnormal(scale) && std::isfinite(scale), kOp, ": the scale 2^ceil(log2_t) / 2^",
+              signedness == Signedness::Signed ? bits - 1 : bits, " is not a normal float32 for log2_t = ",
+              log2_t_value);
+  return TqtFunction::apply(x, log2_t, bits, signedness);
+}
+
+}  // namespace quantlib::ops

@@ -270,13 +270,13 @@ struct Trainer::Impl {
     return reduce(loss_sum, samples, start);
   }
 
-  PassResult evaluate(Network& network, const Dataset& data, const std::vector<std::int64_t>& indices) {
+  PassResult evaluate(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices) {
+    Network& network = *session.network;
     torch::NoGradGuard no_grad;
     network.eval();
     meter->reset();
     const auto shard = data::evaluation_shard(indices, communicator.rank(), communicator.size());
     auto generator = at::detail::createCPUGenerator(seed());
-    const Loss loss_of = make_loss(context.topology, config.section("training.loss_function"));
     double loss_sum = 0;
     std::int64_t samples = 0;
     const auto start = Clock::now();
@@ -286,11 +286,27 @@ struct Trainer::Impl {
           data.get({shard.begin() + begin, shard.begin() + end}), false, generator);
       const torch::Tensor output = network.forward(batch.input);
       const std::int64_t n = batch.input.size(0);
-      loss_sum += loss_of(output, batch.target).item<double>() * n;
+      loss_sum += session.loss(output, batch.target).item<double>() * n;
       samples += n;
       meter->add(context.topology.postprocess(output), batch.target);
     }
     return reduce(loss_sum, samples, start);
+  }
+
+  // The original's per-epoch scalars, every meter metric, and histograms when asked.
+  void write_epoch(tensorboard::EventWriter& board, Network& network, const PassResult& train,
+                   const PassResult& valid, double lr, std::int64_t step) const {
+    board.add_scalar("train_loss", train.loss, step);
+    board.add_scalar("train_metric", train.metrics.at(target.metric), step);
+    board.add_scalar("valid_loss", valid.loss, step);
+    board.add_scalar("valid_metric", valid.metrics.at(target.metric), step);
+    board.add_scalar("learning_rate", lr, step);
+    for (const auto& [name, metric] : train.metrics) board.add_scalar("train/" + name, metric, step);
+    for (const auto& [name, metric] : valid.metrics) board.add_scalar("valid/" + name, metric, step);
+    if (config.histograms)
+      for (const auto& parameter : network.named_parameters())
+        board.add_histogram("weights/" + parameter.key(), parameter.value().detach(), step);
+    board.flush();
   }
 
   bool improves(double value, const FoldProgress& progress) const {
@@ -346,45 +362,42 @@ struct Trainer::Impl {
       }
     }
 
-    for (int epoch = progress.epochs_done; epoch < config.n_epochs; ++epoch) {
-      const double lr = session.schedule.learning_rate(epoch);
-      set_learning_rate(*session.optimizer, lr);
-      for (auto& controller : session.controllers) controller->step_pre_training(epoch, *session.optimizer);
-      const PassResult train = train_epoch(session, *data, train_indices, fold, epoch);
-      for (auto& controller : session.controllers) controller->step_pre_validation(epoch);
-      const PassResult valid = evaluate(*session.network, *valid_data, valid_indices);
-      session.schedule.step(epoch, valid.metrics);
+    // A failed fold shows as failed in TensorBoard's HParams view, not as running forever.
+    try {
+      for (int epoch = progress.epochs_done; epoch < config.n_epochs; ++epoch) {
+        const double lr = session.schedule.learning_rate(epoch);
+        set_learning_rate(*session.optimizer, lr);
+        for (auto& controller : session.controllers) controller->step_pre_training(epoch, *session.optimizer);
+        const PassResult train = train_epoch(session, *data, train_indices, fold, epoch);
+        for (auto& controller : session.controllers) controller->step_pre_validation(epoch);
+        const PassResult valid = evaluate(session, *valid_data, valid_indices);
+        session.schedule.step(epoch, valid.metrics);
 
-      const double value = valid.metrics.at(target.metric);
-      const bool best = improves(value, progress);
-      progress.epochs_done = epoch + 1;
-      if (best) {
-        progress.best_metric = value;
-        progress.best_epoch = epoch + 1;
+        const double value = valid.metrics.at(target.metric);
+        const bool best = improves(value, progress);
+        progress.epochs_done = epoch + 1;
+        if (best) {
+          progress.best_metric = value;
+          progress.best_epoch = epoch + 1;
+        }
+        log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{} | valid loss {:.4f}{} | lr {:.4g} | "
+                 "best {} {:.4g} (epoch {})",
+                 fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss,
+                 metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, target.metric,
+                 progress.best_metric, progress.best_epoch);
+        if (!communicator.is_root()) continue;
+
+        write_epoch(*board, *session.network, train, valid, lr, epoch + 1);
+        if (best) save_checkpoint(logbook.best_checkpoint(id, fold), progress, session.state());
+        if ((epoch + 1) % config.ckpt_every == 0 || epoch + 1 == config.n_epochs)
+          save_checkpoint(logbook.epoch_checkpoint(id, fold, epoch + 1), progress, session.state());
       }
-      log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{} | valid loss {:.4f}{} | lr {:.4g} | "
-               "best {} {:.4g} (epoch {})",
-               fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss,
-               metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, target.metric,
-               progress.best_metric, progress.best_epoch);
-      if (!communicator.is_root()) continue;
-
-      const std::int64_t step = epoch + 1;
-      board->add_scalar("train_loss", train.loss, step);
-      board->add_scalar("train_metric", train.metrics.at(target.metric), step);
-      board->add_scalar("valid_loss", valid.loss, step);
-      board->add_scalar("valid_metric", value, step);
-      board->add_scalar("learning_rate", lr, step);
-      for (const auto& [name, metric] : train.metrics) board->add_scalar("train/" + name, metric, step);
-      for (const auto& [name, metric] : valid.metrics) board->add_scalar("valid/" + name, metric, step);
-      if (config.histograms)
-        for (const auto& parameter : session.network->named_parameters())
-          board->add_histogram("weights/" + parameter.key(), parameter.value().detach(), step);
-      board->flush();
-
-      if (best) save_checkpoint(logbook.best_checkpoint(id, fold), progress, session.state());
-      if ((epoch + 1) % config.ckpt_every == 0 || epoch + 1 == config.n_epochs)
-        save_checkpoint(logbook.epoch_checkpoint(id, fold, epoch + 1), progress, session.state());
+    } catch (...) {
+      if (board) {
+        board->add_hparams_session_end(false, unix_now());
+        board->flush();
+      }
+      throw;
     }
     if (board) {
       board->add_hparams_session_end(true, unix_now());
@@ -410,7 +423,7 @@ struct Trainer::Impl {
       FoldSession session = build_session(context.topology, config, target);
       const FoldProgress progress = load_checkpoint(file, session.state());
       for (auto& controller : session.controllers) controller->step_pre_validation(progress.epochs_done - 1);
-      const PassResult pass = evaluate(*session.network, *data, indices);
+      const PassResult pass = evaluate(session, *data, indices);
       log.info("test fold {} ({}, epoch {}): loss {:.4f}{}", fold, file.filename().string(), progress.epochs_done,
                pass.loss, metric_text(pass.metrics));
       results.push_back({fold, file, progress.epochs_done, pass.loss, pass.metrics});

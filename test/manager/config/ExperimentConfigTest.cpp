@@ -84,7 +84,7 @@ TEST_CASE("malformed YAML is refused with its line", "[config]") {
   CHECK_THROWS_AS(load_yaml_file("/nonexistent/config.yaml"), ConfigError);
 }
 
-TEST_CASE("--set overrides are typed by YAML and create missing sections", "[config]") {
+TEST_CASE("overrides from --set are typed by YAML and create missing sections", "[config]") {
   YAML::Node root = parse_yaml(kValid, "c.yaml");
   apply_override(root, "experiment.n_epochs=7");
   apply_override(root, "training.lr_scheduler.params.gamma=0.5");

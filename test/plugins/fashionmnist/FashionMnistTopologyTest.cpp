@@ -30,7 +30,7 @@ TEST_CASE("the plugin describes itself as fashionmnist with SimpleCNN and MLP", 
   CHECK(topology("MLP")->recipes().empty());
 }
 
-TEST_CASE("both topologies map [N,1,28,28] images to [N,10] logits", "[fashionmnist]") {
+TEST_CASE("both topologies map N x 1 x 28 x 28 images to N x 10 logits", "[fashionmnist]") {
   for (const std::string name : {"SimpleCNN", "MLP"}) {
     INFO(name);
     auto network = topology(name)->network(params("{}"));

@@ -89,7 +89,7 @@ TEST_CASE("pact gives an input at alpha the top level exactly, also when floorin
   REQUIRE(hazardous > 0);
 }
 
-TEST_CASE("pact sends the gradient of clipped inputs to alpha, of inputs in [low, alpha) to x", "[quantops]") {
+TEST_CASE("pact sends the gradient of clipped inputs to alpha and of the inputs below alpha to x", "[quantops]") {
   // The paper's half-open clip range: an input at alpha is clipped, one at -alpha is not.
   const torch::Tensor weights = floats({1, 2, 4, 8, 16, 32, 64});
   {

@@ -43,7 +43,7 @@ TEST_CASE("uniform_ste matches the composed reference: forward exactly, gradient
   }
 }
 
-TEST_CASE("uniform_ste rounds to the nearest of n uniform levels on [-m, m]", "[quantops]") {
+TEST_CASE("uniform_ste rounds to the nearest of n uniform levels between -m and m", "[quantops]") {
   // Three levels on [-1, 1]: {-1, 0, 1}; ties go to even (0.5 -> 0).
   REQUIRE(torch::equal(ops::uniform_ste(floats({-2.0f, -0.6f, -0.4f, 0.0f, 0.4f, 0.5f, 0.6f, 2.0f}), 3, 1.0),
                        floats({-1.0f, -1.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 1.0f})));
@@ -58,7 +58,7 @@ TEST_CASE("uniform_ste rounds to the nearest of n uniform levels on [-m, m]", "[
   REQUIRE(std::get<0>(at::_unique(y)).numel() <= 255);
 }
 
-TEST_CASE("uniform_ste passes the gradient straight through inside [-m, m] and stops it outside", "[quantops]") {
+TEST_CASE("uniform_ste passes the gradient straight through between -m and m and stops it outside", "[quantops]") {
   const torch::Tensor x = floats({-2.0f, -1.0f, -0.3f, 0.0f, 0.7f, 1.0f, 1.0001f}).requires_grad_();
   ops::uniform_ste(x, 5, 1.0).backward(torch::full({7}, 3.0f));
   REQUIRE(torch::equal(x.grad(), floats({0.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 0.0f})));

@@ -17,7 +17,7 @@ namespace {
 // Parses `ACTION [POSITIONAL] [--home DIR]`; returns false after printing help.
 bool parse_admin(const Arguments& arguments, const std::string& usage, const std::string& action,
                  const std::string& positional, std::string& value, std::string* home) {
-  po::options_description description("usage: " + usage);
+  po::options_description description("usage: qlhost " + usage);
   description.add_options()("help,h", "this help");
   if (home) description.add_options()("home", po::value(home), "QuantLab home (default $QUANTLAB_HOME, else .)");
   po::options_description hidden;

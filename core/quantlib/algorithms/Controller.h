@@ -16,10 +16,10 @@ class Controller {
   virtual ~Controller() = default;
   virtual std::string name() const = 0;
   // May clear the optimizer's state, e.g. after freezing weights.
-  virtual void step_pre_training(int epoch, torch::optim::Optimizer& optimizer) {}
-  virtual void step_pre_validation(int epoch) {}
-  virtual void save(torch::serialize::OutputArchive& archive) const {}
-  virtual void load(torch::serialize::InputArchive& archive) {}
+  virtual void step_pre_training(int /*epoch*/, torch::optim::Optimizer& /*optimizer*/) {}
+  virtual void step_pre_validation(int /*epoch*/) {}
+  virtual void save(torch::serialize::OutputArchive& /*archive*/) const {}
+  virtual void load(torch::serialize::InputArchive& /*archive*/) {}
 };
 
 using Controllers = std::vector<std::shared_ptr<Controller>>;

@@ -28,13 +28,13 @@ class Topology {
   virtual std::shared_ptr<Network> network(const Params& params) const = 0;
   // Per-batch pre-processing. `augment` is true only for training batches of a
   // config with data.augment; random choices must come from `generator`.
-  virtual Batch preprocess(Batch batch, bool augment, torch::Generator& generator) const {
+  virtual Batch preprocess(Batch batch, bool /*augment*/, torch::Generator& /*generator*/) const {
     return batch;
   }
   // Network output -> what the Meter consumes.
   virtual torch::Tensor postprocess(const torch::Tensor& output) const { return output; }
   // A network-specific loss; nullptr means training.loss_function decides.
-  virtual Loss loss(const Params& params) const { return nullptr; }
+  virtual Loss loss(const Params& /*params*/) const { return nullptr; }
 
   // Named quantization recipes. A recipe edits the network as
   // `network.quantize` says and returns the controllers that

@@ -1,0 +1,44 @@
+#pragma once
+// A linear layer with quantizer slots: y = out_q(linear(in_q(x)) with weight w_q(W)).
+// It wraps a plain torch::nn::Linear (child "linear", keeping its weights), and
+// the slots "input_quantizer", "weight_quantizer" and "output_quantizer"; an empty
+// slot is the identity, so with all slots empty this is the plain layer.
+#include <memory>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "quantlib/nn/Quantizer.h"
+#include "quantlib/nn/QuantizerSlot.h"
+
+namespace quantlib::nn {
+
+class QuantLinearImpl : public torch::nn::Module {
+ public:
+  // Wraps this very module: graph editing swaps a Linear for its twin, weights kept.
+  explicit QuantLinearImpl(torch::nn::Linear linear);
+  explicit QuantLinearImpl(const torch::nn::LinearOptions& options);
+
+  torch::Tensor forward(const torch::Tensor& x);
+
+  // nullptr empties a slot.
+  void set_input_quantizer(std::shared_ptr<Quantizer> quantizer) { input_slot_.fill(std::move(quantizer)); }
+  void set_weight_quantizer(std::shared_ptr<Quantizer> quantizer) { weight_slot_.fill(std::move(quantizer)); }
+  void set_output_quantizer(std::shared_ptr<Quantizer> quantizer) { output_slot_.fill(std::move(quantizer)); }
+  const std::shared_ptr<Quantizer>& input_quantizer() const { return input_slot_.quantizer(); }
+  const std::shared_ptr<Quantizer>& weight_quantizer() const { return weight_slot_.quantizer(); }
+  const std::shared_ptr<Quantizer>& output_quantizer() const { return output_slot_.quantizer(); }
+
+  const torch::nn::Linear& linear() const { return linear_; }
+
+ private:
+  torch::nn::Linear linear_;
+  QuantizerSlot input_slot_{*this, "input_quantizer"};
+  QuantizerSlot weight_slot_{*this, "weight_quantizer"};
+  QuantizerSlot output_slot_{*this, "output_quantizer"};
+};
+
+TORCH_MODULE(QuantLinear);
+
+}  // namespace quantlib::nn

@@ -1,0 +1,11 @@
+#include "quantlib/nn/Quantizer.h"
+
+#include <utility>
+
+namespace quantlib::nn {
+
+Quantizer::Quantizer(std::string name, bool enabled) : torch::nn::Module(std::move(name)), enabled_(enabled) {}
+
+torch::Tensor Quantizer::forward(const torch::Tensor& x) { return enabled_ ? quantize(x) : x; }
+
+}  // namespace quantlib::nn

@@ -1,0 +1,30 @@
+#pragma once
+// A quantizer is a module a recipe puts into a layer's slot (see QuantizerSlot.h).
+// Its enabled flag belongs to the controller that drives it: a disabled quantizer
+// is the identity, so a controller can switch quantization on at an epoch. The
+// flag is not part of the module's state (as the original's `started` was not);
+// a resumed run gets it back from its controller's step.
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace quantlib::nn {
+
+class Quantizer : public torch::nn::Module {
+ public:
+  // Identity while disabled, quantize(x) while enabled.
+  virtual torch::Tensor forward(const torch::Tensor& x);
+
+  bool enabled() const { return enabled_; }
+  void set_enabled(bool enabled) { enabled_ = enabled; }
+
+ protected:
+  Quantizer(std::string name, bool enabled);
+  virtual torch::Tensor quantize(const torch::Tensor& x) = 0;
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace quantlib::nn

@@ -1,0 +1,33 @@
+#include "quantlib/nn/SteQuantizer.h"
+
+#include <torch/torch.h>
+
+#include "quantlib/ops/UniformSte.h"
+
+namespace quantlib::nn {
+
+SteQuantizer::SteQuantizer(int64_t n_levels) : Quantizer("SteQuantizer", /*enabled=*/false), n_levels_(n_levels) {
+  TORCH_CHECK(n_levels >= 2, "SteQuantizer: n_levels must be at least 2, got ", n_levels);
+  abs_max_ = register_buffer("abs_max", torch::zeros({1}, torch::kFloat));
+}
+
+void SteQuantizer::reset_abs_max() {
+  torch::NoGradGuard no_grad;
+  abs_max_.zero_();
+}
+
+torch::Tensor SteQuantizer::forward(const torch::Tensor& x) {
+  if (monitoring_ && x.numel() > 0) {
+    torch::NoGradGuard no_grad;
+    abs_max_.copy_(torch::maximum(abs_max_, x.detach().abs().max().reshape({1})));
+  }
+  return Quantizer::forward(x);
+}
+
+torch::Tensor SteQuantizer::quantize(const torch::Tensor& x) {
+  TORCH_CHECK(abs_max_.item<float>() > 0.0f, "SteQuantizer: enabled with no recorded max |x|; monitor at least one "
+              "non-zero batch before enabling it");
+  return ops::uniform_ste(x, n_levels_, abs_max_);
+}
+
+}  // namespace quantlib::nn

@@ -184,12 +184,11 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
     trainer.test();
     return 0;
   }
-  if (experiment_complete(logbook, id, config)) {
+  if (!trainer.train()) {
     log->info("experiment {} is complete ({} fold(s) x {} epochs); nothing to train", Logbook::experiment_name(id),
               config.n_folds, config.n_epochs);
     return 0;
   }
-  trainer.train();
   log->info("done: logs, checkpoints and TensorBoard files in {}", logbook.experiment_dir(id).string());
   log->info("view them with: tensorboard --logdir {}", logbook.experiment_dir(id).string());
   return 0;

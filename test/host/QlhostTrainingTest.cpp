@@ -187,3 +187,22 @@ TEST_CASE("mpirun with two ranks trains one experiment", "[qlhost][e2e][mpi]") {
   CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 1)));
   CHECK_THAT(result.output, Catch::Contains("2 rank(s)"));
 }
+
+TEST_CASE("mpirun resumes a k-fold experiment whose first fold is complete", "[qlhost][e2e][mpi]") {
+  test::TempDir home;
+  auto options = quick(1, 400);
+  options.insert(options.end(), {"--set", "experiment.n_folds=2"});
+  REQUIRE(test::run_process(qlhost(home.path(), options)).status == 0);
+  const Logbook logbook(logs(home.path()));
+  fs::remove_all(logbook.saves_dir(0, 1));  // as if killed before fold 1 checkpointed
+
+  // Every rank must skip fold 0 and train fold 1 together; a rank that
+  // disagreed would leave the others waiting in a collective until the timeout.
+  auto arguments = qlhost(home.path(), {"--exp-id", "0"});
+  arguments.insert(arguments.begin(), {"timeout", "300", "mpirun", "-np", "2", "--oversubscribe"});
+  const auto result = test::run_process(arguments);
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  CHECK_THAT(result.output, Catch::Contains("fold 0: complete"));
+  CHECK(fs::exists(logbook.epoch_checkpoint(0, 1, 1)));
+}

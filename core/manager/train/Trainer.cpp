@@ -155,14 +155,6 @@ std::optional<std::pair<std::filesystem::path, FoldProgress>> newest_checkpoint(
 
 }  // namespace
 
-bool experiment_complete(const Logbook& logbook, int id, const ExperimentConfig& config) {
-  for (int fold = 0; fold < config.n_folds; ++fold) {
-    const auto newest = newest_checkpoint(logbook, id, fold);
-    if (!newest || newest->second.epochs_done < config.n_epochs) return false;
-  }
-  return true;
-}
-
 struct Trainer::Impl {
   RunContext context;
   const ExperimentConfig& config;
@@ -314,16 +306,23 @@ struct Trainer::Impl {
     return target.higher_is_better ? value > progress.best_metric : value < progress.best_metric;
   }
 
-  void train_fold(int fold) {
+  // Returns whether the fold had epochs left to train.
+  bool train_fold(int fold) {
     const Logbook& logbook = context.logbook;
     const int id = context.experiment_id;
-    std::optional<std::pair<std::filesystem::path, FoldProgress>> resume;
-    if (communicator.is_root()) resume = newest_checkpoint(logbook, id, fold);
-    std::string resume_path = resume ? resume->first.string() : "";
+    // Rank 0 finds the checkpoint to continue from; every rank learns its path and progress.
+    std::string resume_path;
+    torch::Tensor epochs_done = torch::zeros({1}, torch::kLong);
+    if (communicator.is_root())
+      if (const auto resume = newest_checkpoint(logbook, id, fold)) {
+        resume_path = resume->first.string();
+        epochs_done[0] = resume->second.epochs_done;
+      }
     communicator.broadcast(resume_path);
-    if (resume && resume->second.epochs_done >= config.n_epochs) {
+    communicator.broadcast(epochs_done);
+    if (epochs_done.item<std::int64_t>() >= config.n_epochs) {
       log.info("fold {}: complete ({} epochs)", fold, config.n_epochs);
-      return;
+      return false;
     }
 
     const auto data = context.train_data;
@@ -403,6 +402,7 @@ struct Trainer::Impl {
       board->add_hparams_session_end(true, unix_now());
       board->flush();
     }
+    return true;
   }
 
   std::vector<Evaluation> test() {
@@ -435,8 +435,10 @@ struct Trainer::Impl {
 Trainer::Trainer(RunContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
 Trainer::~Trainer() = default;
 
-void Trainer::train() {
-  for (int fold = 0; fold < impl_->config.n_folds; ++fold) impl_->train_fold(fold);
+bool Trainer::train() {
+  bool trained = false;
+  for (int fold = 0; fold < impl_->config.n_folds; ++fold) trained = impl_->train_fold(fold) || trained;
+  return trained;
 }
 
 std::vector<Evaluation> Trainer::test() { return impl_->test(); }

@@ -43,16 +43,14 @@ struct Evaluation {
 // refused before any experiment folder is made.
 void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config);
 
-// Whether every fold has its last epoch checkpointed.
-bool experiment_complete(const Logbook& logbook, int experiment_id, const ExperimentConfig& config);
-
 class Trainer {
  public:
   explicit Trainer(RunContext context);
   ~Trainer();
 
-  // Trains every fold not yet complete, each from its newest checkpoint.
-  void train();
+  // Trains every fold not yet complete, each from its newest checkpoint;
+  // false when every fold was already complete.
+  bool train();
   // Evaluates each fold's best checkpoint (else its newest) on the test data.
   std::vector<Evaluation> test();
 

@@ -5,6 +5,7 @@
 #include "quantlib/nn/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/QuantLinear.h"
+#include "quantlib/nn/QuantizedLayer.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/nn/QuantizerSlot.h"
 #include "quantlib/nn/SteQuantizer.h"

@@ -20,7 +20,7 @@ struct ConvForwardWithWeight : torch::nn::Conv2dImpl {
 }  // namespace
 
 QuantConv2dImpl::QuantConv2dImpl(torch::nn::Conv2d conv)
-    : torch::nn::Module("QuantConv2d"), conv_(register_module("conv", std::move(conv))) {}
+    : QuantizedLayer("QuantConv2d"), conv_(register_module("conv", std::move(conv))) {}
 
 QuantConv2dImpl::QuantConv2dImpl(const torch::nn::Conv2dOptions& options)
     : QuantConv2dImpl(torch::nn::Conv2d(options)) {}

@@ -7,7 +7,7 @@
 namespace quantlib::nn {
 
 QuantLinearImpl::QuantLinearImpl(torch::nn::Linear linear)
-    : torch::nn::Module("QuantLinear"), linear_(register_module("linear", std::move(linear))) {}
+    : QuantizedLayer("QuantLinear"), linear_(register_module("linear", std::move(linear))) {}
 
 QuantLinearImpl::QuantLinearImpl(const torch::nn::LinearOptions& options)
     : QuantLinearImpl(torch::nn::Linear(options)) {}

@@ -1,7 +1,9 @@
 #pragma once
 // A controller drives a quantization algorithm through training: it steps
-// before each training epoch and before validation, and its state travels in
-// checkpoints so a resumed run continues exactly.
+// before each training epoch, before each training batch, and before
+// validation, and its state travels in checkpoints so a resumed run continues
+// exactly. Epochs count from 0.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,8 @@ class Controller {
   virtual std::string name() const = 0;
   // May clear the optimizer's state, e.g. after freezing weights.
   virtual void step_pre_training(int /*epoch*/, torch::optim::Optimizer& /*optimizer*/) {}
+  // batch counts from 0 within the epoch, of batches_per_epoch on this rank.
+  virtual void step_pre_batch(int /*epoch*/, int64_t /*batch*/, int64_t /*batches_per_epoch*/) {}
   virtual void step_pre_validation(int /*epoch*/) {}
   virtual void save(torch::serialize::OutputArchive& /*archive*/) const {}
   virtual void load(torch::serialize::InputArchive& /*archive*/) {}

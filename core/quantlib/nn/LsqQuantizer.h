@@ -21,7 +21,8 @@ class LsqQuantizer : public Quantizer {
   void initialise(const torch::Tensor& x);
   bool initialised() const;
 
-  int64_t bits() const { return bits_; }
+  int64_t bits() const override { return bits_; }
+  std::vector<std::pair<std::string, torch::Tensor>> statistics() const override { return {{"step", step_}}; }
   ops::Signedness signedness() const { return signedness_; }
   // The parameter "step", shape {1} or {per_channel_count}.
   const torch::Tensor& step() const { return step_; }

@@ -15,7 +15,8 @@ class PactQuantizer : public Quantizer {
   PactQuantizer(int64_t bits, ops::Signedness signedness, double alpha_init,
                 ops::Rounding rounding = ops::Rounding::Nearest);
 
-  int64_t bits() const { return bits_; }
+  int64_t bits() const override { return bits_; }
+  std::vector<std::pair<std::string, torch::Tensor>> statistics() const override { return {{"alpha", alpha_}}; }
   ops::Signedness signedness() const { return signedness_; }
   // The parameter "alpha", shape {1}.
   const torch::Tensor& alpha() const { return alpha_; }

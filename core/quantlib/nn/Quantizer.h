@@ -4,7 +4,10 @@
 // is the identity, so a controller can switch quantization on at an epoch. The
 // flag is not part of the module's state (as the original's `started` was not);
 // a resumed run gets it back from its controller's step.
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
@@ -18,6 +21,13 @@ class Quantizer : public torch::nn::Module {
 
   bool enabled() const { return enabled_; }
   void set_enabled(bool enabled) { enabled_ = enabled; }
+
+  // Bits one quantized value takes when stored (ternary: 2); model-size
+  // summaries and integerization read it.
+  virtual int64_t bits() const = 0;
+  // The learned or scheduled quantities worth watching in TensorBoard (PACT's
+  // alpha, LSQ's step, INQ's frozen fraction, ANA's noise), by short name.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> statistics() const { return {}; }
 
  protected:
   Quantizer(std::string name, bool enabled);

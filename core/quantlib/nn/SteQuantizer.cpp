@@ -11,6 +11,12 @@ SteQuantizer::SteQuantizer(int64_t n_levels) : Quantizer("SteQuantizer", /*enabl
   abs_max_ = register_buffer("abs_max", torch::zeros({1}, torch::kFloat));
 }
 
+int64_t SteQuantizer::bits() const {
+  int64_t bits = 0;
+  while ((int64_t{1} << bits) < n_levels_) ++bits;
+  return bits;
+}
+
 void SteQuantizer::reset_abs_max() {
   torch::NoGradGuard no_grad;
   abs_max_.zero_();

@@ -24,6 +24,9 @@ class SteQuantizer : public Quantizer {
   void reset_abs_max();
 
   int64_t n_levels() const { return n_levels_; }
+  // ceil(log2(n_levels)).
+  int64_t bits() const override;
+  std::vector<std::pair<std::string, torch::Tensor>> statistics() const override { return {{"abs_max", abs_max_}}; }
   // The buffer "abs_max", shape {1}; 0 until something was monitored.
   const torch::Tensor& abs_max() const { return abs_max_; }
 

@@ -18,7 +18,8 @@ class TqtQuantizer : public Quantizer {
   void initialise(const torch::Tensor& x);
   bool initialised() const;
 
-  int64_t bits() const { return bits_; }
+  int64_t bits() const override { return bits_; }
+  std::vector<std::pair<std::string, torch::Tensor>> statistics() const override { return {{"log2_t", log2_t_}}; }
   ops::Signedness signedness() const { return signedness_; }
   // The parameter "log2_t", shape {1}.
   const torch::Tensor& log2_t() const { return log2_t_; }

@@ -4,9 +4,12 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 namespace quantlab {
 
 class Communicator;
+class Topology;
 
 using Arguments = std::vector<std::string>;
 
@@ -14,8 +17,18 @@ int run_experiment(const Arguments& arguments, Communicator& communicator);  // 
 int storage_command(const Arguments& arguments);                           // storage init
 int problem_command(const Arguments& arguments);                           // problem init NAME
 int plugin_command(const Arguments& arguments);                            // plugin info PATH
+int summary_command(const Arguments& arguments);                           // summary --plugin P --topology T
 
 // --home, else $QUANTLAB_HOME, else the current directory.
 std::string resolve_home(const std::string& option);
+
+// The config a command works on: --config FILE (with its base), else the
+// topology's default, with every --set applied; `source` names it in errors.
+struct ConfigText {
+  YAML::Node root;
+  std::string source;
+};
+ConfigText read_config(const std::string& problem, const Topology& topology, const std::string& config_file,
+                       const std::vector<std::string>& overrides);
 
 }  // namespace quantlab

@@ -88,6 +88,15 @@ std::string resolve_home(const std::string& option) {
   return std::filesystem::current_path().string();
 }
 
+ConfigText read_config(const std::string& problem, const Topology& topology, const std::string& config_file,
+                       const std::vector<std::string>& overrides) {
+  ConfigText text;
+  text.source = config_file.empty() ? "<default config of " + problem + "/" + topology.name() + ">" : config_file;
+  text.root = config_file.empty() ? parse_yaml(topology.default_config(), text.source) : load_config_file(config_file);
+  for (const auto& assignment : overrides) apply_override(text.root, assignment);
+  return text;
+}
+
 int run_experiment(const Arguments& arguments, Communicator& communicator) {
   RunOptions options;
   const auto description = run_options_description(options);
@@ -143,14 +152,9 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
       config_text = yaml_text(load_yaml_file(logbook.config_file(id)));
       id_text = std::to_string(id);
     } else {
-      const std::string source = options.config_file.empty()
-                                     ? "<default config of " + plugin.name + "/" + topology->name() + ">"
-                                     : options.config_file;
-      YAML::Node root = options.config_file.empty() ? parse_yaml(topology->default_config(), source)
-                                                    : load_yaml_file(options.config_file);
-      for (const auto& assignment : options.overrides) apply_override(root, assignment);
-      ExperimentConfig config = ExperimentConfig::parse(root, source);
-      check_config(*plugin.problem, *topology, config);  // before anything is written
+      const ConfigText text = read_config(plugin.name, *topology, options.config_file, options.overrides);
+      ExperimentConfig config = ExperimentConfig::parse(text.root, text.source);
+      check_config(*plugin.problem, *topology, config, logbook);  // before anything is written
       if (!config.seed) set_seed(config, draw_seed());
       const int id = logbook.create_experiment();
       config_text = yaml_text(config.root);

@@ -16,6 +16,7 @@ constexpr const char* kUsage = R"(usage:
   qlhost storage init [--home DIR]                 make <hard>/QuantLab/problems for data and logs
   qlhost problem init NAME [--home DIR]            make a problem's data and logs folders and links
   qlhost plugin info PATH                          what a plugin offers
+  qlhost summary --plugin PATH --topology NAME     layers, MACs, bits and size before/after the recipe
 Run `qlhost --help` for the experiment options, `qlhost COMMAND --help` for a command's.
 )";
 
@@ -26,13 +27,15 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
     return quantlab::problem_command({arguments.begin() + 1, arguments.end()});
   if (!arguments.empty() && arguments[0] == "plugin")
     return quantlab::plugin_command({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "summary")
+    return quantlab::summary_command({arguments.begin() + 1, arguments.end()});
   if (arguments.empty()) {
     std::cout << kUsage;
     return 0;
   }
   if (arguments[0].rfind("-", 0) != 0)
     throw quantlab::ConfigError("qlhost " + arguments[0] +
-                                ": unknown command (expected storage, problem, plugin, or options such as --plugin)");
+                                ": unknown command (expected storage, problem, plugin, summary, or options such as --plugin)");
   return quantlab::run_experiment(arguments, communicator);
 }
 

@@ -1,9 +1,7 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
 
 #include "quantlab/Network.h"
 #include "quantlab/Params.h"
@@ -20,15 +18,16 @@ struct MlpOptions {
 
 // Flatten, then per hidden width linear -> ReLU -> dropout, then a linear
 // layer to 10 logits. Input [N, 1, 28, 28], output [N, 10].
+// Every layer is a named layer of the Block, called by name, so recipes can
+// edit it: fc<i> and relu<i> per hidden layer, one "dropout" module applied
+// after each ReLU, then the last fc.
 class Mlp : public quantlab::Network {
  public:
   explicit Mlp(const MlpOptions& options);
   torch::Tensor forward(torch::Tensor input) override;
 
  private:
-  std::vector<torch::nn::Linear> hidden_;
-  torch::nn::Dropout dropout_{nullptr};
-  torch::nn::Linear classifier_{nullptr};
+  std::size_t hidden_layers_;
 };
 
 }  // namespace fashionmnist

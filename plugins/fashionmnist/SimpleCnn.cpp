@@ -1,6 +1,7 @@
 #include "SimpleCnn.h"
 
 #include <string>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -27,32 +28,41 @@ SimpleCnnOptions SimpleCnnOptions::from(const quantlab::Params& params) {
   return options;
 }
 
-SimpleCnn::SimpleCnn(const SimpleCnnOptions& options) {
+SimpleCnn::SimpleCnn(const SimpleCnnOptions& options) : blocks_(options.channels.size()) {
   std::int64_t in_channels = 1;
   std::int64_t side = kImageSide;
-  for (size_t i = 0; i < options.channels.size(); ++i) {
+  for (std::size_t i = 0; i < blocks_; ++i) {
     const std::int64_t out_channels = options.channels[i];
     const std::string block = std::to_string(i + 1);
     // No conv bias: the batch-norm that follows has its own.
-    convs_.push_back(register_module(
-        "conv" + block,
-        torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, 3).padding(1).bias(false))));
-    norms_.push_back(register_module("bn" + block, torch::nn::BatchNorm2d(out_channels)));
+    add("conv" + block,
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, 3).padding(1).bias(false)));
+    add("bn" + block, torch::nn::BatchNorm2d(out_channels));
+    add("relu" + block, torch::nn::ReLU());
+    add("pool" + block, torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
     in_channels = out_channels;
     side /= 2;
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
-  hidden_ = register_module("fc1", torch::nn::Linear(in_channels * side * side, options.hidden));
-  classifier_ = register_module("fc2", torch::nn::Linear(options.hidden, kClasses));
+  add("dropout", torch::nn::Dropout(options.dropout));
+  add("fc1", torch::nn::Linear(in_channels * side * side, options.hidden));
+  add("relu" + std::to_string(blocks_ + 1), torch::nn::ReLU());
+  add("fc2", torch::nn::Linear(options.hidden, kClasses));
 }
 
 torch::Tensor SimpleCnn::forward(torch::Tensor input) {
   torch::Tensor x = std::move(input);
-  for (size_t i = 0; i < convs_.size(); ++i)
-    x = torch::max_pool2d(torch::relu(norms_[i]->forward(convs_[i]->forward(x))), 2);
-  x = dropout_->forward(x.flatten(1));
-  x = dropout_->forward(torch::relu(hidden_->forward(x)));
-  return classifier_->forward(x);
+  for (std::size_t i = 0; i < blocks_; ++i) {
+    const std::string block = std::to_string(i + 1);
+    x = call("conv" + block, x);
+    x = call("bn" + block, x);
+    x = call("relu" + block, x);
+    x = call("pool" + block, x);
+  }
+  x = call("dropout", x.flatten(1));
+  x = call("fc1", x);
+  x = call("relu" + std::to_string(blocks_ + 1), x);
+  x = call("dropout", x);
+  return call("fc2", x);
 }
 
 }  // namespace fashionmnist

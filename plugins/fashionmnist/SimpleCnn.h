@@ -1,11 +1,7 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
 
 #include "quantlab/Network.h"
 #include "quantlab/Params.h"
@@ -23,18 +19,17 @@ struct SimpleCnnOptions {
 
 // Conv blocks (conv3x3 -> batch-norm -> ReLU -> 2x2 max-pool), then
 // dropout -> linear -> ReLU -> dropout -> linear to 10 logits.
-// Input [N, 1, 28, 28], output [N, 10].
+// Input [N, 1, 28, 28], output [N, 10]. Every layer is a named layer of the
+// Block, called by name, so recipes can edit it: per conv block i conv<i>,
+// bn<i>, relu<i>, pool<i>; then dropout (used at both places), fc1,
+// relu<blocks + 1>, fc2.
 class SimpleCnn : public quantlab::Network {
  public:
   explicit SimpleCnn(const SimpleCnnOptions& options);
   torch::Tensor forward(torch::Tensor input) override;
 
  private:
-  std::vector<torch::nn::Conv2d> convs_;
-  std::vector<torch::nn::BatchNorm2d> norms_;
-  torch::nn::Dropout dropout_{nullptr};
-  torch::nn::Linear hidden_{nullptr};
-  torch::nn::Linear classifier_{nullptr};
+  std::size_t blocks_;
 };
 
 }  // namespace fashionmnist

@@ -18,21 +18,25 @@ MlpOptions MlpOptions::from(const quantlab::Params& params) {
   return options;
 }
 
-Mlp::Mlp(const MlpOptions& options, std::int64_t in_features, std::int64_t classes) {
-  for (size_t i = 0; i < options.hidden.size(); ++i) {
-    hidden_.push_back(register_module("fc" + std::to_string(i + 1),
-                                      torch::nn::Linear(in_features, options.hidden[i])));
+Mlp::Mlp(const MlpOptions& options, std::int64_t in_features, std::int64_t classes)
+    : hidden_layers_(options.hidden.size()) {
+  add("dropout", torch::nn::Dropout(options.dropout));
+  for (std::size_t i = 0; i < hidden_layers_; ++i) {
+    const std::string layer = std::to_string(i + 1);
+    add("fc" + layer, torch::nn::Linear(in_features, options.hidden[i]));
+    add("relu" + layer, torch::nn::ReLU());
     in_features = options.hidden[i];
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
-  classifier_ = register_module("fc" + std::to_string(options.hidden.size() + 1),
-                                torch::nn::Linear(in_features, classes));
+  add("fc" + std::to_string(hidden_layers_ + 1), torch::nn::Linear(in_features, classes));
 }
 
 torch::Tensor Mlp::forward(torch::Tensor input) {
   torch::Tensor x = input.flatten(1);
-  for (auto& layer : hidden_) x = dropout_->forward(torch::relu(layer->forward(x)));
-  return classifier_->forward(x);
+  for (std::size_t i = 0; i < hidden_layers_; ++i) {
+    const std::string layer = std::to_string(i + 1);
+    x = call("dropout", call("relu" + layer, call("fc" + layer, x)));
+  }
+  return call("fc" + std::to_string(hidden_layers_ + 1), x);
 }
 
 }  // namespace @namespace@

@@ -1,9 +1,7 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
 
 #include "quantlab/Network.h"
 #include "quantlab/Params.h"
@@ -19,8 +17,11 @@ struct MlpOptions {
 };
 
 // Per hidden width linear -> ReLU -> dropout, then a linear layer to the
-// class logits. Input [N, in_features], output [N, classes]. REPLACE or add
-// networks of your own, one class each, and a topology for each in
+// class logits. Input [N, in_features], output [N, classes].
+// Every layer is a named layer of the Block, called by name, so recipes can
+// edit it: fc<i> and relu<i> per hidden layer, one "dropout" module applied
+// after each ReLU, then the last fc. REPLACE or add networks of your own, one
+// class each, built the same way, and a topology for each in
 // @Problem@Problem::topologies().
 class Mlp : public quantlab::Network {
  public:
@@ -28,9 +29,7 @@ class Mlp : public quantlab::Network {
   torch::Tensor forward(torch::Tensor input) override;
 
  private:
-  std::vector<torch::nn::Linear> hidden_;
-  torch::nn::Dropout dropout_{nullptr};
-  torch::nn::Linear classifier_{nullptr};
+  std::size_t hidden_layers_;
 };
 
 }  // namespace @namespace@

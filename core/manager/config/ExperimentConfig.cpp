@@ -22,6 +22,47 @@ YAML::Node load_yaml_file(const std::filesystem::path& file) {
   return parse_yaml(text.str(), file.string());
 }
 
+namespace {
+
+// A fresh tree: yaml-cpp nodes are handles, and the base must not be edited in place.
+bool names_another_class(const YAML::Node& base, const YAML::Node& over) {
+  return base["class"] && over["class"] && base["class"].IsScalar() && over["class"].IsScalar() &&
+         base["class"].Scalar() != over["class"].Scalar();
+}
+
+YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
+  if (!base.IsMap() || !over.IsMap() || names_another_class(base, over)) return YAML::Clone(over);
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& entry : over) {
+    const std::string key = entry.first.as<std::string>();
+    out[key] = out[key] ? merged(out[key], entry.second) : YAML::Clone(entry.second);
+  }
+  return out;
+}
+
+YAML::Node load_config_file(const std::filesystem::path& file, std::vector<std::filesystem::path>& chain) {
+  YAML::Node root = load_yaml_file(file);
+  if (!root.IsMap() || !root["base"]) return root;
+  const YAML::Node base_key = root["base"];
+  if (!base_key.IsScalar())
+    throw ConfigError(file.string() + ": base: expected the file name of the config this one varies");
+  const std::filesystem::path base = file.parent_path() / base_key.as<std::string>();
+  for (const auto& seen : chain)
+    if (std::filesystem::weakly_canonical(seen) == std::filesystem::weakly_canonical(base))
+      throw ConfigError(file.string() + ": base: " + base_key.as<std::string>() +
+                        ": expected a config that does not lead back to this one");
+  chain.push_back(file);
+  root.remove("base");
+  return merged(load_config_file(base, chain), root);
+}
+
+}  // namespace
+
+YAML::Node load_config_file(const std::filesystem::path& file) {
+  std::vector<std::filesystem::path> chain;
+  return load_config_file(file, chain);
+}
+
 void apply_override(YAML::Node& root, const std::string& assignment) {
   const auto equals = assignment.find('=');
   if (equals == std::string::npos || equals == 0)
@@ -100,9 +141,10 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   config.max_valid_samples = optional_positive<std::int64_t>(data, "max_valid_samples");
 
   const Params network = top.at("network");
-  network.only({"class", "params", "quantize"});
+  network.only({"class", "params", "pretrained", "quantize"});
   config.network_class = network.get<std::string>("class");
   network.at("params");
+  network.at("pretrained");
   network.at("quantize");
 
   const Params training = top.at("training");
@@ -120,8 +162,9 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   training.at("quantize");
 
   const Params logging = top.at("logging");
-  logging.only({"histograms"});
+  logging.only({"histograms", "monitor"});
   config.histograms = logging.get<bool>("histograms", false);
+  logging.at("monitor");
   return config;
 }
 

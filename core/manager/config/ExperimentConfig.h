@@ -18,6 +18,14 @@ namespace quantlab {
 YAML::Node parse_yaml(const std::string& text, const std::string& source);
 YAML::Node load_yaml_file(const std::filesystem::path& file);
 
+// An experiment config file. A top-level `base: OTHER.yaml` (relative to the
+// file's folder) makes it a variant: OTHER is read first (it may have a base
+// itself) and this file's keys are laid over it, maps merged key by key,
+// anything else replaced; a section naming another `class` (an optimizer, a
+// scheduler) replaces the base's section whole, since its params differ.
+// The result has no `base` key.
+YAML::Node load_config_file(const std::filesystem::path& file);
+
 // Applies "dotted.key=value" to `root`; the value is typed by YAML's rules
 // ("3" is an integer, "[1, 2]" a list, "null" removes the value).
 void apply_override(YAML::Node& root, const std::string& assignment);

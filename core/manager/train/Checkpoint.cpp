@@ -33,6 +33,35 @@ FoldProgress read_progress(torch::serialize::InputArchive& archive) {
                       static_cast<int>(values[2])};
 }
 
+
+bool holds_tensors(torch::nn::Module& module) {
+  return !module.parameters().empty() || !module.buffers().empty();
+}
+
+void load_tensors(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
+                  torch::nn::Module& module, const std::string& prefix) {
+  torch::NoGradGuard no_grad;
+  auto copy = [&](const std::string& name, torch::Tensor& target) {
+    torch::Tensor stored;
+    if (!archive.try_read(name, stored))
+      throw StorageError(path.string() + ": has no " + prefix + name + " (expected weights of this network)");
+    if (stored.sizes() != target.sizes())
+      throw StorageError(path.string() + ": " + prefix + name + " has shape " + c10::str(stored.sizes()) +
+                         ", expected " + c10::str(target.sizes()));
+    target.copy_(stored);
+  };
+  for (auto& parameter : module.named_parameters(/*recurse=*/false)) copy(parameter.key(), parameter.value());
+  for (auto& buffer : module.named_buffers(/*recurse=*/false)) copy(buffer.key(), buffer.value());
+  for (auto& child : module.named_children()) {
+    if (!holds_tensors(*child.value())) continue;
+    torch::serialize::InputArchive nested;
+    if (!archive.try_read(child.key(), nested))
+      throw StorageError(path.string() + ": has no " + prefix + child.key() +
+                         " (expected weights of this network)");
+    load_tensors(path, nested, *child.value(), prefix + child.key() + ".");
+  }
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const FoldProgress& progress, const TrainingState& state) {
@@ -65,7 +94,7 @@ FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingSt
     const FoldProgress progress = read_progress(archive);
     torch::serialize::InputArchive network;
     archive.read("network", network);
-    state.network.load(network);
+    load_tensors(path, network, state.network, "");
     torch::serialize::InputArchive optimizer;
     archive.read("optimizer", optimizer);
     state.optimizer.load(optimizer);
@@ -99,11 +128,19 @@ void load_network(const std::filesystem::path& path, torch::nn::Module& network)
   try {
     torch::serialize::InputArchive weights;
     archive.read("network", weights);
-    network.load(weights);
+    load_tensors(path, weights, network, "");
   } catch (const c10::Error& error) {
     throw StorageError(path.string() + ": does not fit this network (" +
                        std::string(error.what_without_backtrace()).substr(0, 160) + ")");
   }
+}
+
+
+void load_pretrained_weights(const std::filesystem::path& path, torch::nn::Module& network) {
+  auto archive = open_archive(path);
+  torch::serialize::InputArchive weights;
+  if (!archive.try_read("network", weights)) throw StorageError(path.string() + ": holds no network weights");
+  load_tensors(path, weights, network, "");
 }
 
 }  // namespace quantlab

@@ -42,4 +42,10 @@ FoldProgress read_progress(const std::filesystem::path& path);
 // Network weights only (for --mode test).
 void load_network(const std::filesystem::path& path, torch::nn::Module& network);
 
+// Every parameter and buffer of `network` by name from another experiment's
+// checkpoint (network.pretrained); modules without tensors, which older
+// checkpoints may not list, are skipped. StorageError naming the file and the
+// first missing or misshapen tensor.
+void load_pretrained_weights(const std::filesystem::path& path, torch::nn::Module& network);
+
 }  // namespace quantlab

@@ -10,6 +10,8 @@
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/train/Checkpoint.h"
 #include "manager/train/LrSchedule.h"
+#include "manager/train/NetworkBuilder.h"
+#include "quantlib/monitor/StatisticsTracker.h"
 #include "manager/train/Optimizers.h"
 
 namespace quantlab {
@@ -71,22 +73,18 @@ struct FoldSession {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   LrSchedule schedule;
   Loss loss;
+  // logging.monitor's statistics trackers, on rank 0 only.
+  std::unique_ptr<quantlib::monitor::StatisticsTracker> tracker;
 
   TrainingState state() { return {*network, *optimizer, schedule, controllers}; }
 };
 
-FoldSession build_session(const Topology& topology, const ExperimentConfig& config, const Target& target) {
-  const Params network_section = config.section("network");
-  if (config.network_class != topology.name())
-    network_section.fail("class", "\"" + topology.name() + "\", the topology being run");
+FoldSession build_session(const Topology& topology, const ExperimentConfig& config, const Target& target,
+                          const Logbook& logbook) {
   FoldSession session;
-  session.network = topology.network(network_section.at("params"));
-  const Params quantize = network_section.at("quantize");
-  if (!quantize.keys().empty()) {
-    quantize.only({"recipe", "params"});
-    session.controllers = topology.apply_recipe(quantize.get<std::string>("recipe"), *session.network,
-                                                quantize.at("params"), config.section("training.quantize"));
-  }
+  BuiltNetwork built = build_network(topology, config, logbook_resolver(logbook));
+  session.network = std::move(built.network);
+  session.controllers = std::move(built.controllers);
   session.optimizer = make_optimizer(config.section("training.optimizer"), session.network->parameters());
   session.schedule = LrSchedule::make(config.section("training.lr_scheduler"),
                                       learning_rate(*session.optimizer), target.metric, target.higher_is_better);
@@ -131,10 +129,14 @@ struct PassResult {
 
 }  // namespace
 
-void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config) {
+void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config,
+                  const Logbook& logbook) {
   torch::NoGradGuard no_grad;
   const auto meter = problem.meter();
-  build_session(topology, config, target_of(config, *meter));
+  FoldSession session = build_session(topology, config, target_of(config, *meter), logbook);
+  const Params monitor = config.section("logging.monitor");
+  if (!monitor.keys().empty())
+    quantlib::monitor::StatisticsTracker(*session.network, quantlib::monitor::TrackerOptions::parse(monitor), monitor);
 }
 
 namespace {
@@ -236,11 +238,13 @@ struct Trainer::Impl {
       const auto begin = shard.begin() + b * batch_size;
       const auto end = shard.begin() + std::min<std::int64_t>((b + 1) * batch_size, shard.size());
       Batch batch = context.topology.preprocess(data.get({begin, end}), config.augment, generator);
+      for (auto& controller : session.controllers) controller->step_pre_batch(epoch, b, batches);
       session.optimizer->zero_grad();
       const torch::Tensor output = session.network->forward(batch.input);
       const torch::Tensor loss = session.loss(output, batch.target);
       loss.backward();
       average_gradients(*session.network);
+      if (session.tracker && b + 1 == batches) session.tracker->record_gradients();
       session.optimizer->step();
       {
         torch::NoGradGuard no_grad;
@@ -276,7 +280,13 @@ struct Trainer::Impl {
       const std::size_t end = std::min(shard.size(), begin + static_cast<std::size_t>(config.bs_valid));
       Batch batch = context.topology.preprocess(
           data.get({shard.begin() + begin, shard.begin() + end}), false, generator);
-      const torch::Tensor output = network.forward(batch.input);
+      torch::Tensor output;
+      if (session.tracker && begin == 0) {
+        quantlib::nn::ObserveLayers observing(*session.tracker);
+        output = network.forward(batch.input);
+      } else {
+        output = network.forward(batch.input);
+      }
       const std::int64_t n = batch.input.size(0);
       loss_sum += session.loss(output, batch.target).item<double>() * n;
       samples += n;
@@ -286,8 +296,9 @@ struct Trainer::Impl {
   }
 
   // The original's per-epoch scalars, every meter metric, and histograms when asked.
-  void write_epoch(tensorboard::EventWriter& board, Network& network, const PassResult& train,
+  void write_epoch(tensorboard::EventWriter& board, FoldSession& session, const PassResult& train,
                    const PassResult& valid, double lr, std::int64_t step) const {
+    Network& network = *session.network;
     board.add_scalar("train_loss", train.loss, step);
     board.add_scalar("train_metric", train.metrics.at(target.metric), step);
     board.add_scalar("valid_loss", valid.loss, step);
@@ -298,6 +309,13 @@ struct Trainer::Impl {
     if (config.histograms)
       for (const auto& parameter : network.named_parameters())
         board.add_histogram("weights/" + parameter.key(), parameter.value().detach(), step);
+    if (session.tracker)
+      for (const auto& statistic : session.tracker->collect()) {
+        if (statistic.histogram)
+          board.add_histogram(statistic.tag, statistic.values, step);
+        else
+          board.add_scalar(statistic.tag, statistic.values.item<double>(), step);
+      }
     board.flush();
   }
 
@@ -338,7 +356,7 @@ struct Trainer::Impl {
     valid_indices = first(valid_indices, config.max_valid_samples);
 
     torch::manual_seed(data::mix_seed(seed(), 0x1417, fold));
-    FoldSession session = build_session(context.topology, config, target);
+    FoldSession session = build_session(context.topology, config, target, context.logbook);
     FoldProgress progress{fold, 0, 0, 0};
     if (!resume_path.empty()) {
       progress = load_checkpoint(resume_path, session.state());
@@ -346,6 +364,13 @@ struct Trainer::Impl {
                config.n_epochs);
     }
     broadcast_network(*session.network);
+    for (const auto& controller : session.controllers) log.info("fold {}: controller {}", fold, controller->name());
+    const Params monitor = config.section("logging.monitor");
+    if (communicator.is_root() && !monitor.keys().empty()) {
+      session.tracker = std::make_unique<quantlib::monitor::StatisticsTracker>(
+          *session.network, quantlib::monitor::TrackerOptions::parse(monitor), monitor);
+      log.info("fold {}: monitoring {} layer(s) in TensorBoard", fold, session.tracker->tracked_layers().size());
+    }
     log.info("fold {}: {} training samples, {} validation samples, {} rank(s)", fold, train_indices.size(),
              valid_indices.size(), communicator.size());
 
@@ -386,7 +411,7 @@ struct Trainer::Impl {
                  progress.best_metric, progress.best_epoch);
         if (!communicator.is_root()) continue;
 
-        write_epoch(*board, *session.network, train, valid, lr, epoch + 1);
+        write_epoch(*board, session, train, valid, lr, epoch + 1);
         if (best) save_checkpoint(logbook.best_checkpoint(id, fold), progress, session.state());
         if ((epoch + 1) % config.ckpt_every == 0 || epoch + 1 == config.n_epochs)
           save_checkpoint(logbook.epoch_checkpoint(id, fold, epoch + 1), progress, session.state());
@@ -420,7 +445,7 @@ struct Trainer::Impl {
         file = newest->first;
       }
       torch::manual_seed(data::mix_seed(seed(), 0x1417, fold));
-      FoldSession session = build_session(context.topology, config, target);
+      FoldSession session = build_session(context.topology, config, target, context.logbook);
       const FoldProgress progress = load_checkpoint(file, session.state());
       for (auto& controller : session.controllers) controller->step_pre_validation(progress.epochs_done - 1);
       const PassResult pass = evaluate(session, *data, indices);

@@ -41,7 +41,9 @@ struct Evaluation {
 // Builds what the config describes (network and its params, recipe,
 // optimizer, LR schedule, loss, target metric) once, so that a bad config is
 // refused before any experiment folder is made.
-void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config);
+// network.pretrained is looked up in `logbook`.
+void check_config(const Problem& problem, const Topology& topology, const ExperimentConfig& config,
+                  const Logbook& logbook);
 
 class Trainer {
  public:

@@ -26,11 +26,8 @@ QuantConv2dImpl::QuantConv2dImpl(const torch::nn::Conv2dOptions& options)
     : QuantConv2dImpl(torch::nn::Conv2d(options)) {}
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor input = input_slot_.apply(x);
-  const torch::Tensor output = weight_slot_.empty()
-                                   ? conv_->forward(input)
-                                   : ConvForwardWithWeight::call(*conv_, input, weight_slot_.apply(conv_->weight));
-  return output_slot_.apply(output);
+  return weight_slot_.empty() ? conv_->forward(x)
+                              : ConvForwardWithWeight::call(*conv_, x, weight_slot_.apply(conv_->weight));
 }
 
 }  // namespace quantlib::nn

@@ -1,9 +1,10 @@
 #pragma once
-// A 2-d convolution with quantizer slots: y = out_q(conv(in_q(x)) with weight w_q(W)).
-// It wraps a plain torch::nn::Conv2d (child "conv", keeping its weights and its
-// options, padding mode included), and the slots "input_quantizer",
-// "weight_quantizer" and "output_quantizer"; an empty slot is the identity, so
-// with all slots empty this is the plain layer.
+// The quantized twin of a 2-d convolution: y = conv(x) with weight w_q(W).
+// It wraps a plain torch::nn::Conv2d (child "conv", keeping its parameter
+// tensors and its options, padding mode included) and the slot
+// "weight_quantizer"; with the slot empty this is the plain layer.
+#include <memory>
+
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 
@@ -20,6 +21,7 @@ class QuantConv2dImpl : public QuantizedLayer {
   torch::Tensor forward(const torch::Tensor& x);
 
   const torch::nn::Conv2d& conv() const { return conv_; }
+  std::shared_ptr<torch::nn::Module> original() const override { return conv_.ptr(); }
 
  private:
   torch::nn::Conv2d conv_;

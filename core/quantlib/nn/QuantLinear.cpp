@@ -13,12 +13,9 @@ QuantLinearImpl::QuantLinearImpl(const torch::nn::LinearOptions& options)
     : QuantLinearImpl(torch::nn::Linear(options)) {}
 
 torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor input = input_slot_.apply(x);
-  const torch::Tensor output = weight_slot_.empty()
-                                   ? linear_->forward(input)
-                                   : torch::nn::functional::linear(input, weight_slot_.apply(linear_->weight),
-                                                                   linear_->bias);
-  return output_slot_.apply(output);
+  return weight_slot_.empty()
+             ? linear_->forward(x)
+             : torch::nn::functional::linear(x, weight_slot_.apply(linear_->weight), linear_->bias);
 }
 
 }  // namespace quantlib::nn

@@ -1,8 +1,10 @@
 #pragma once
-// A linear layer with quantizer slots: y = out_q(linear(in_q(x)) with weight w_q(W)).
-// It wraps a plain torch::nn::Linear (child "linear", keeping its weights), and
-// the slots "input_quantizer", "weight_quantizer" and "output_quantizer"; an empty
-// slot is the identity, so with all slots empty this is the plain layer.
+// The quantized twin of a linear layer: y = linear(x) with weight w_q(W).
+// It wraps a plain torch::nn::Linear (child "linear", keeping its parameter
+// tensors) and the slot "weight_quantizer"; with the slot empty this is the
+// plain layer.
+#include <memory>
+
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
@@ -19,6 +21,7 @@ class QuantLinearImpl : public QuantizedLayer {
   torch::Tensor forward(const torch::Tensor& x);
 
   const torch::nn::Linear& linear() const { return linear_; }
+  std::shared_ptr<torch::nn::Module> original() const override { return linear_.ptr(); }
 
  private:
   torch::nn::Linear linear_;

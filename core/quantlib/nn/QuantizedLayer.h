@@ -1,8 +1,10 @@
 #pragma once
-// What every layer with quantizer slots shares: the slots "input_quantizer",
-// "weight_quantizer" and "output_quantizer" a recipe fills, so the layer
-// computes out_q(layer(in_q(x)) with weight w_q(W)). An empty slot is the
-// identity. Recipes find quantizable layers by this type.
+// What the quantized twins of plain layers share (QuantConv2d for Conv2d,
+// QuantLinear for Linear): they wrap the plain layer, its very parameter
+// tensors kept, and carry ONE slot, "weight_quantizer", that a recipe fills, so
+// the twin computes layer(x) with weight w_q(W). An empty slot is the identity.
+// Activation quantizers before or after a layer are not the twin's business:
+// the Block that calls the layer holds them (see Block.h).
 #include <memory>
 #include <string>
 
@@ -15,20 +17,18 @@ namespace quantlib::nn {
 
 class QuantizedLayer : public torch::nn::Module {
  public:
-  // nullptr empties a slot.
-  void set_input_quantizer(std::shared_ptr<Quantizer> quantizer) { input_slot_.fill(std::move(quantizer)); }
+  // nullptr empties the slot.
   void set_weight_quantizer(std::shared_ptr<Quantizer> quantizer) { weight_slot_.fill(std::move(quantizer)); }
-  void set_output_quantizer(std::shared_ptr<Quantizer> quantizer) { output_slot_.fill(std::move(quantizer)); }
-  const std::shared_ptr<Quantizer>& input_quantizer() const { return input_slot_.quantizer(); }
   const std::shared_ptr<Quantizer>& weight_quantizer() const { return weight_slot_.quantizer(); }
-  const std::shared_ptr<Quantizer>& output_quantizer() const { return output_slot_.quantizer(); }
+
+  // The plain layer this twin wraps; graph editing lets the twin answer to its
+  // type and folds batch-norm into it.
+  virtual std::shared_ptr<torch::nn::Module> original() const = 0;
 
  protected:
   explicit QuantizedLayer(const std::string& name) : torch::nn::Module(name) {}
 
-  QuantizerSlot input_slot_{*this, "input_quantizer"};
   QuantizerSlot weight_slot_{*this, "weight_quantizer"};
-  QuantizerSlot output_slot_{*this, "output_quantizer"};
 };
 
 }  // namespace quantlib::nn

@@ -1,8 +1,16 @@
 #pragma once
 // The fused quantization operations of quantlib, and their composed references.
+#include "quantlib/ops/Ana.h"
+#include "quantlib/ops/Binary.h"
+#include "quantlib/ops/Inq.h"
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/ops/Pact.h"
 #include "quantlib/ops/QuantizerOptions.h"
 #include "quantlib/ops/Reference.h"
+#include "quantlib/ops/SymmetricUniform.h"
+#include "quantlib/ops/Ternary.h"
 #include "quantlib/ops/Tqt.h"
 #include "quantlib/ops/UniformSte.h"
+#include "quantlib/ops/WeightRange.h"
+#include "quantlib/ops/reference/AnaReference.h"
+#include "quantlib/ops/reference/WeightReference.h"

@@ -1,13 +1,16 @@
 #pragma once
-#include <torch/nn/module.h>
 #include <torch/types.h>
+
+#include "quantlib/nn/Block.h"
 
 namespace quantlab {
 
-// The network a topology builds: a module with a single-tensor forward.
-class Network : public torch::nn::Module {
+// The network a topology builds: a Block with a single-tensor forward. Build
+// it from named layers (add) and call them by name (call) in forward, so that
+// quantization recipes can edit it (see quantlib/graph/Graph.h).
+class Network : public quantlib::nn::Block {
  public:
-  using torch::nn::Module::Module;
+  using quantlib::nn::Block::Block;
   virtual torch::Tensor forward(torch::Tensor input) = 0;
 };
 

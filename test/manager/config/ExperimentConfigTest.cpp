@@ -2,6 +2,8 @@
 
 #include "manager/config/ExperimentConfig.h"
 #include "support/ErrorMessage.h"
+#include "support/Files.h"
+#include "support/TempDir.h"
 
 using namespace quantlab;
 
@@ -121,4 +123,37 @@ TEST_CASE("assigning Params rebinds instead of overwriting the tree", "[config]"
   CHECK(a.get<int>("y") == 2);
   CHECK(root["a"]["x"].as<int>() == 1);
   CHECK_FALSE(root["a"]["y"]);
+}
+
+TEST_CASE("a config with a base is laid over it, maps merged key by key", "[config]") {
+  test::TempDir dir;
+  test::write_bytes(dir.path() / "base.yaml", kValid);
+  test::write_bytes(dir.path() / "middle.yaml",
+             "base: base.yaml\nexperiment: {n_epochs: 9}\ntraining: {optimizer: {params: {momentum: 0.5}}}\n");
+  test::write_bytes(dir.path() / "variant.yaml", "base: middle.yaml\nlogging: {histograms: false}\nnetwork: {params: null}\n"
+             "training: {lr_scheduler: {class: HandScheduler, params: {schedule: {0: 1.0}}}}\n");
+  const YAML::Node root = load_config_file(dir.path() / "variant.yaml");
+  CHECK_FALSE(root["base"]);
+  const auto config = ExperimentConfig::parse(root, "variant.yaml");
+  CHECK(config.n_epochs == 9);                  // from the middle file
+  CHECK(config.n_folds == 3);                   // kept from the base
+  CHECK_FALSE(config.histograms);               // from the variant
+  CHECK(config.section("training.optimizer.params").get<double>("lr") == 0.1);  // merged, not replaced
+  CHECK(config.section("training.optimizer.params").get<double>("momentum") == 0.5);
+  CHECK(config.section("network.params").keys().empty());  // null replaces the map
+  // Another class replaces the section whole: StepLR's step_size does not leak into HandScheduler.
+  CHECK(config.section("training.lr_scheduler.params").keys() == std::vector<std::string>{"schedule"});
+  // The base file itself is untouched by the merge.
+  CHECK(load_config_file(dir.path() / "base.yaml")["experiment"]["n_epochs"].as<int>() == 4);
+}
+
+TEST_CASE("a base that is missing or leads back to the config is refused", "[config]") {
+  test::TempDir dir;
+  test::write_bytes(dir.path() / "a.yaml", "base: b.yaml\n");
+  test::write_bytes(dir.path() / "b.yaml", "base: a.yaml\n");
+  test::write_bytes(dir.path() / "c.yaml", "base: missing.yaml\n");
+  const auto cycle = test::error_message_of<ConfigError>([&] { load_config_file(dir.path() / "a.yaml"); });
+  CHECK_THAT(cycle, Catch::Contains("base: a.yaml") && Catch::Contains("does not lead back"));
+  const auto missing = test::error_message_of<ConfigError>([&] { load_config_file(dir.path() / "c.yaml"); });
+  CHECK_THAT(missing, Catch::Contains("missing.yaml") && Catch::Contains("cannot read"));
 }

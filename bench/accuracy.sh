@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The accuracy experiment of issue 3: Fashion-MNIST's SimpleCNN trained in fp32
+# and in each quantized variant (configs/fashionmnist/SimpleCNN.<variant>.yaml)
+# through qlhost, each experiment tested on the test set, then one Markdown
+# table: variant, start, epochs, wall time, test top-1 accuracy, delta vs fp32.
+# A variant whose config has network.pretrained starts from the fp32
+# experiment's best checkpoint; the others train from scratch.
+#
+# Progress goes to stderr, the table to stdout; each qlhost run's output is
+# kept in the log folder.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+all_variants="pact-w8a8 pact-w4a4 lsq-w4a4 tqt-w4a4 inq-ternary ana-ternary binary-w1a1"
+
+usage() {
+  cat <<EOF
+usage: bench/accuracy.sh [options]
+  --home DIR        QuantLab home for qlhost (default: \$QUANTLAB_HOME, else the current folder)
+  --threads N       intra-op threads for qlhost (default: qlhost's, all cores)
+  --epochs N        override experiment.n_epochs of every config (quick runs; schedules
+                    inside the configs are not rescaled)
+  --set KEY=VALUE   extra override for every training run, e.g. data.max_train_samples=512 (repeatable)
+  --variants LIST   quantized variants to run, comma-separated (default: all:
+                    ${all_variants// /,}); "none" runs fp32 only
+  --fp32-exp N      reuse fp32 experiment N of this home (trained) instead of training one
+  --build DIR       build folder holding qlhost and problems/libfashionmnist.so (default: $root/build)
+  --configs DIR     folder of SimpleCNN.<variant>.yaml (default: $root/configs/fashionmnist)
+  --log-dir DIR     where each run's output goes (default: a new folder under \${TMPDIR:-/tmp})
+EOF
+}
+
+die() { echo "accuracy.sh: $*" >&2; exit 2; }
+say() { echo "accuracy.sh: $*" >&2; }
+
+home="" threads="" epochs="" fp32_exp="" log_dir=""
+build="$root/build" configs="$root/configs/fashionmnist" variants="$all_variants"
+overrides=()
+while (($#)); do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --home|--threads|--epochs|--set|--variants|--fp32-exp|--build|--configs|--log-dir)
+      (($# >= 2)) || die "$1: expected a value"
+      case "$1" in
+        --home) home="$2" ;;
+        --threads) threads="$2" ;;
+        --epochs) epochs="$2" ;;
+        --set) overrides+=(--set "$2") ;;
+        --variants) variants="${2//,/ }"; [[ "$variants" == none ]] && variants="" ;;
+        --fp32-exp) fp32_exp="$2" ;;
+        --build) build="$2" ;;
+        --configs) configs="$2" ;;
+        --log-dir) log_dir="$2" ;;
+      esac
+      shift 2 ;;
+    *) usage >&2; die "$1: unknown option" ;;
+  esac
+done
+for pair in "threads:$threads" "epochs:$epochs" "fp32-exp:$fp32_exp"; do
+  value="${pair#*:}"
+  [[ -z "$value" || "$value" =~ ^[0-9]+$ ]] || die "--${pair%%:*} $value: expected a non-negative integer"
+done
+[[ -z "$threads" || "$threads" -ge 1 ]] || die "--threads 0: expected a positive integer"
+[[ -z "$epochs" || "$epochs" -ge 1 ]] || die "--epochs 0: expected a positive integer"
+
+qlhost="$build/qlhost"
+plugin="$build/problems/libfashionmnist.so"
+[[ -x "$qlhost" ]] || die "$qlhost: not found; build it first (scripts/build, or --build DIR)"
+[[ -f "$plugin" ]] || die "$plugin: not found; build the fashionmnist plugin first (or --build DIR)"
+for variant in fp32 $variants; do
+  [[ -f "$configs/SimpleCNN.$variant.yaml" ]] || die "$configs/SimpleCNN.$variant.yaml: no config for variant $variant"
+done
+[[ -n "$log_dir" ]] || log_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantlab-accuracy.XXXXXX")"
+mkdir -p "$log_dir"
+
+common=(--plugin "$plugin" --topology SimpleCNN)
+[[ -n "$home" ]] && common+=(--home "$home")
+[[ -n "$threads" ]] && common+=(--threads "$threads")
+train_overrides=("${overrides[@]}")
+[[ -n "$epochs" ]] && train_overrides+=(--set "experiment.n_epochs=$epochs")
+
+# Whether a config's network section names pretrained weights (a map, not
+# null). A config without the key inherits it from its `base:` config, as
+# qlhost's config loader merges them.
+wants_pretrained() {
+  local file="$1" base status
+  while :; do
+    status=0
+    awk '
+      /^[^[:space:]#]/ { in_network = ($0 ~ /^network:/) }
+      in_network && /^[[:space:]]+pretrained:/ {
+        value = $0; sub(/^[[:space:]]+pretrained:[[:space:]]*/, "", value); sub(/[[:space:]]*#.*/, "", value)
+        said = (value == "null" || value == "~" || value == "{}") ? 1 : 0
+      }
+      END { exit said == "" ? 2 : said }' "$file" || status=$?
+    ((status != 2)) && return "$status"
+    base="$(sed -n 's/^base:[[:space:]]*["'\'']\{0,1\}\([^"'\''#[:space:]]*\).*/\1/p' "$file" | head -n 1)"
+    [[ -n "$base" ]] || return 1
+    file="$(dirname "$file")/$base"
+    [[ -f "$file" ]] || return 1
+  done
+}
+
+clock() { printf '%d:%02d:%02d' $(($1 / 3600)) $(($1 / 60 % 60)) $(($1 % 60)); }
+
+# Trains one config; sets run_id and run_seconds, or returns 1.
+train() {
+  local variant="$1"; shift
+  local log="$log_dir/$variant.train.log" start
+  say "training $variant (log: $log)"
+  start=$(date +%s)
+  if ! "$qlhost" "${common[@]}" --config "$configs/SimpleCNN.$variant.yaml" "${train_overrides[@]}" "$@" \
+       >"$log" 2>&1; then
+    say "$variant: training failed: $(tail -n 1 "$log")"
+    return 1
+  fi
+  run_seconds=$(($(date +%s) - start))
+  run_id="$(grep -o 'experiment exp[0-9]* of problem' "$log" | head -n 1 | grep -o '[0-9][0-9]*' || true)"
+  [[ -n "$run_id" ]] || { say "$variant: no experiment id in $log"; return 1; }
+  run_id=$((10#$run_id))
+}
+
+# Tests experiment $2 (the variant $1); prints its test top-1 error in percent.
+test_error() {
+  local log="$log_dir/$1.test.log"
+  say "testing $1 (experiment $2; log: $log)"
+  "$qlhost" "${common[@]}" --exp-id "$2" --mode test >"$log" 2>&1 || { say "$1: test failed: $(tail -n 1 "$log")"; return 1; }
+  sed -n 's/.*test fold 0 (.*).*top1_error \([0-9.eE+-]*\).*/\1/p' "$log" | head -n 1 | grep . ||
+    { say "$1: no top1_error in $log"; return 1; }
+}
+
+# n_epochs as the experiment's own config.yaml says (after overrides), found
+# through the folder qlhost names in the run's log $1.
+experiment_epochs() {
+  local dir
+  dir="$(sed -n 's/.*topology SimpleCNN: \(train\|test\) in \(.*\)$/\2/p' "$1" | head -n 1)"
+  if [[ -n "$dir" && -f "$dir/config.yaml" ]]; then
+    sed -n 's/^[[:space:]]*n_epochs:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/config.yaml" | head -n 1
+  else
+    echo "${epochs:-?}"
+  fi
+}
+
+rows=()
+failed=0
+fp32_accuracy=""
+row() {  # variant start epochs seconds error id
+  local accuracy delta time
+  if [[ -z "$5" ]]; then
+    rows+=("| $1 | $2 | ${3:-?} | ${4:+$(clock "$4")} | failed (logs in $log_dir) | | ${6:+exp$(printf %04d "$6")} |")
+    failed=1
+    return
+  fi
+  accuracy="$(awk -v e="$5" 'BEGIN { printf "%.2f", 100 - e }')"
+  [[ "$1" == fp32 ]] && fp32_accuracy="$accuracy"
+  delta=""
+  [[ -n "$fp32_accuracy" ]] && delta="$(awk -v a="$accuracy" -v f="$fp32_accuracy" 'BEGIN { printf "%+.2f", a - f }')"
+  time="${4:+$(clock "$4")}"
+  rows+=("| $1 | $2 | $3 | ${time:-(earlier run)} | $accuracy% | $delta | exp$(printf %04d "$6") |")
+}
+
+# fp32 first: the quantized variants that start from trained weights need its id.
+if [[ -n "$fp32_exp" ]]; then
+  fp32_id="$fp32_exp"
+  error="$(test_error fp32 "$fp32_id")" || die "fp32 experiment $fp32_id could not be tested"
+  row fp32 scratch "$(experiment_epochs "$log_dir/fp32.test.log")" "" "$error" "$fp32_id"
+elif train fp32; then
+  fp32_id="$run_id"
+  error="$(test_error fp32 "$fp32_id")" || error=""
+  row fp32 scratch "$(experiment_epochs "$log_dir/fp32.train.log")" "$run_seconds" "$error" "$fp32_id"
+else
+  fp32_id=""
+  row fp32 scratch "$epochs" "" "" ""
+fi
+
+for variant in $variants; do
+  config="$configs/SimpleCNN.$variant.yaml"
+  extra=() start=scratch
+  if wants_pretrained "$config"; then
+    start="fp32 weights (exp$(printf %04d "${fp32_id:-0}"))"
+    if [[ -z "$fp32_id" ]]; then
+      say "$variant: skipped, it starts from fp32 weights and the fp32 run failed"
+      row "$variant" "fp32 weights" "$epochs" "" "" ""
+      continue
+    fi
+    extra=(--set "network.pretrained.exp_id=$fp32_id")
+  fi
+  if train "$variant" "${extra[@]}"; then
+    error="$(test_error "$variant" "$run_id")" || error=""
+    row "$variant" "$start" "$(experiment_epochs "$log_dir/$variant.train.log")" "$run_seconds" "$error" "$run_id"
+  else
+    row "$variant" "$start" "$epochs" "" "" ""
+  fi
+done
+
+echo "| variant | start | epochs | wall time (train) | test top-1 accuracy | delta vs fp32 | experiment |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+printf '%s\n' "${rows[@]}"
+say "logs of every run: $log_dir"
+exit "$failed"

@@ -1,0 +1,19 @@
+#pragma once
+// ANA the slow way (see ../Ana.h and ../Reference.h for the conventions): the
+// textbook formula q_0 + sum_i dq_i F((x - t_i) / s) with composed LibTorch ops,
+// the hard staircase through bucketize, and the backward from autograd through the
+// expectation at s_bwd (the detach trick). Random draws the same uniforms from the
+// generator as the fused op, so a generator seeded alike gives the same noise.
+// For tests and benchmarks.
+#include <ATen/core/Generator.h>
+#include <c10/util/Optional.h>
+#include <torch/types.h>
+
+#include "quantlib/ops/Ana.h"
+
+namespace quantlib::ops::reference {
+
+torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
+                  double s_fwd, double s_bwd, c10::optional<at::Generator> generator = c10::nullopt);
+
+}  // namespace quantlib::ops::reference

@@ -141,3 +141,25 @@ TEST_CASE("damaged data and checkpoints are named and nothing is lost", "[qlhost
   CHECK(test::read_bytes(logbook.epoch_checkpoint(0, 0, 1)) == "garbage");
   CHECK(test::read_bytes(logbook.config_file(0)).find("n_epochs: 2") != std::string::npos);
 }
+
+TEST_CASE("network.pretrained starts from another experiment's weights and a bad one is refused", "[qlhost][errors]") {
+  test::TempDir home;
+  const std::string pact_w8a8 = std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN.pact-w8a8.yaml";
+  // No experiment 0 yet: refused naming the key, nothing made.
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", pact_w8a8})),
+                   "network.pretrained.exp_id: expected the id of an existing experiment");
+  CHECK(experiments(home.path()) == 0);
+  const auto fp32 = test::run_process(train(home.path(), tiny()));
+  REQUIRE(fp32.status == 0);
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", pact_w8a8, "--set", "network.pretrained.fold=3"})),
+                   "network.pretrained.fold: expected a fold of exp0000 that was trained");
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", pact_w8a8, "--set", "network.pretrained.checkpoint=first"})),
+                   "network.pretrained.checkpoint: expected best or last");
+  CHECK(experiments(home.path()) == 1);
+  std::vector<std::string> quantized = tiny();
+  quantized.insert(quantized.begin(), {"--config", pact_w8a8});
+  const auto run_quantized = test::run_process(train(home.path(), quantized));
+  INFO(run_quantized.output);
+  CHECK(run_quantized.status == 0);
+  CHECK(experiments(home.path()) == 2);
+}

@@ -135,12 +135,4 @@ void load_network(const std::filesystem::path& path, torch::nn::Module& network)
   }
 }
 
-
-void load_pretrained_weights(const std::filesystem::path& path, torch::nn::Module& network) {
-  auto archive = open_archive(path);
-  torch::serialize::InputArchive weights;
-  if (!archive.try_read("network", weights)) throw StorageError(path.string() + ": holds no network weights");
-  load_tensors(path, weights, network, "");
-}
-
 }  // namespace quantlab

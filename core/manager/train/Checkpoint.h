@@ -39,13 +39,10 @@ FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingSt
 // Only the progress, e.g. to find the newest checkpoint.
 FoldProgress read_progress(const std::filesystem::path& path);
 
-// Network weights only (for --mode test).
-void load_network(const std::filesystem::path& path, torch::nn::Module& network);
-
-// Every parameter and buffer of `network` by name from another experiment's
-// checkpoint (network.pretrained); modules without tensors, which older
+// Network weights only (--mode test, network.pretrained): every parameter and
+// buffer of `network` by name; modules without tensors, which older
 // checkpoints may not list, are skipped. StorageError naming the file and the
 // first missing or misshapen tensor.
-void load_pretrained_weights(const std::filesystem::path& path, torch::nn::Module& network);
+void load_network(const std::filesystem::path& path, torch::nn::Module& network);
 
 }  // namespace quantlab

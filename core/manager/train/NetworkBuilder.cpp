@@ -51,7 +51,7 @@ BuiltNetwork build_network(const Topology& topology, const ExperimentConfig& con
   if (!pretrained.keys().empty()) {
     if (!resolve_pretrained)
       section.fail("pretrained", "no pretrained weights here (this command cannot look up experiments)");
-    load_pretrained_weights(resolve_pretrained(pretrained), *built.network);
+    load_network(resolve_pretrained(pretrained), *built.network);
   }
 
   const Params quantize = section.at("quantize");

@@ -5,6 +5,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Channels.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/BinaryKernels.h"
 #include "quantlib/ops/kernels/SignKernels.h"
@@ -18,15 +19,8 @@ using torch::autograd::variable_list;
 constexpr const char* kWeightsOp = "binary_weights";
 constexpr const char* kActivationsOp = "binary_activations";
 
-struct Channels {
-  int64_t count;
-  int64_t size;
-};
-
-Channels channels_of(const torch::Tensor& w, bool per_channel) {
-  const int64_t count = per_channel ? w.size(0) : 1;
-  return {count, count == 0 ? 0 : w.numel() / count};
-}
+using detail::Channels;
+using detail::channels_of;
 
 // w: contiguous, on a device with a kernel (checked by the caller).
 std::vector<float> mean_magnitudes(const char* op, const torch::Tensor& w, Channels channels) {

@@ -6,6 +6,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Channels.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/SignKernels.h"
 #include "quantlib/ops/kernels/TernaryKernels.h"
@@ -19,15 +20,8 @@ using torch::autograd::variable_list;
 constexpr const char* kWeightsOp = "ternary_weights";
 constexpr const char* kActivationsOp = "ternary_activations";
 
-struct Channels {
-  int64_t count;
-  int64_t size;
-};
-
-Channels channels_of(const torch::Tensor& w, bool per_channel) {
-  const int64_t count = per_channel ? w.size(0) : 1;
-  return {count, count == 0 ? 0 : w.numel() / count};
-}
+using detail::Channels;
+using detail::channels_of;
 
 struct Levels {
   std::vector<float> thresholds;

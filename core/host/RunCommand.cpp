@@ -18,6 +18,7 @@
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
+#include "manager/train/ComputeThreads.h"
 #include "manager/train/Trainer.h"
 
 namespace po = boost::program_options;
@@ -122,7 +123,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   if (options.threads && *options.threads < 1)
     throw ConfigError("--threads " + std::to_string(*options.threads) + ": expected a positive integer");
 
-  torch::set_num_threads(options.threads.value_or(default_threads(communicator)));
+  configure_compute(options.threads.value_or(default_threads(communicator)));
 
   const LoadedPlugin plugin = load_plugin(options.plugin);
   const auto topology = plugin.topology(options.topology);

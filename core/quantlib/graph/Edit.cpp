@@ -71,4 +71,9 @@ void insert_after(torch::nn::Module& network, const std::string& layer_name, std
   calling_block(layer).set_output_quantizer(layer.name_in_parent, std::move(quantizer));
 }
 
+void substitute(torch::nn::Module& network, const std::string& layer_name, std::shared_ptr<nn::Quantizer> quantizer) {
+  const Layer layer = find_layer(network, layer_name);
+  calling_block(layer).set_output_quantizer(layer.name_in_parent, std::move(quantizer), /*substitutes=*/true);
+}
+
 }  // namespace quantlib::graph

@@ -31,4 +31,11 @@ std::map<std::string, std::shared_ptr<nn::QuantizedLayer>> replace_with_twins(to
 void insert_before(torch::nn::Module& network, const std::string& layer_name, std::shared_ptr<nn::Quantizer> quantizer);
 void insert_after(torch::nn::Module& network, const std::string& layer_name, std::shared_ptr<nn::Quantizer> quantizer);
 
+// The quantizer computes in place of the layer while it is enabled, and the
+// layer as before while it is disabled (see nn::Block::set_output_quantizer):
+// an unsigned activation quantizer clips at 0, so a ReLU before it does
+// nothing but cost a pass over the tensor forward and one backward. The
+// caller vouches that the quantizer computes what layer-then-quantizer would.
+void substitute(torch::nn::Module& network, const std::string& layer_name, std::shared_ptr<nn::Quantizer> quantizer);
+
 }  // namespace quantlib::graph

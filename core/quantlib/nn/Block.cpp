@@ -47,7 +47,9 @@ const Block::Entry& Block::entry(const std::string& name) const {
 
 torch::Tensor Block::call(const std::string& name, const torch::Tensor& x) {
   Entry& layer = entry(name);
-  torch::Tensor output = layer.module.forward(layer.input_quantizer ? layer.input_quantizer->forward(x) : x);
+  torch::Tensor output = layer.input_quantizer ? layer.input_quantizer->forward(x) : x;
+  const bool substituted = layer.output_quantizer_substitutes && layer.output_quantizer->enabled();
+  if (!substituted) output = layer.module.forward(output);
   if (layer.output_quantizer) output = layer.output_quantizer->forward(output);
   if (current_observer) current_observer->observe(*layer.module.ptr(), x, output);
   return output;
@@ -79,8 +81,14 @@ void Block::set_input_quantizer(const std::string& layer, std::shared_ptr<Quanti
   attach(layer + "_input_quantizer", entry(layer).input_quantizer, std::move(quantizer));
 }
 
-void Block::set_output_quantizer(const std::string& layer, std::shared_ptr<Quantizer> quantizer) {
-  attach(layer + "_output_quantizer", entry(layer).output_quantizer, std::move(quantizer));
+void Block::set_output_quantizer(const std::string& layer, std::shared_ptr<Quantizer> quantizer, bool substitutes) {
+  Entry& held = entry(layer);
+  held.output_quantizer_substitutes = substitutes && quantizer != nullptr;
+  attach(layer + "_output_quantizer", held.output_quantizer, std::move(quantizer));
+}
+
+bool Block::output_quantizer_substitutes(const std::string& layer) const {
+  return entry(layer).output_quantizer_substitutes;
 }
 
 std::shared_ptr<Quantizer> Block::input_quantizer(const std::string& layer) const {

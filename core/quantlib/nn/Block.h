@@ -7,7 +7,8 @@
 // computes.
 //
 // Per layer a Block also holds optional activation quantizers, so that
-// call(name, x) = out_q(layer(in_q(x))). They are children
+// call(name, x) = out_q(layer(in_q(x))), or out_q(in_q(x)) while an enabled
+// output quantizer substitutes the layer. They are children
 // "<layer>_input_quantizer" / "<layer>_output_quantizer": their parameters
 // train, show in named_parameters and travel in checkpoints.
 //
@@ -83,9 +84,13 @@ class Block : public torch::nn::Module {
     replace_layer(name, torch::nn::AnyModule(std::move(module)));
   }
 
-  // nullptr removes the quantizer.
+  // nullptr removes the quantizer. An output quantizer that `substitutes` the
+  // layer computes in its place while enabled (PACT in place of the ReLU, as
+  // in its paper: unsigned PACT clips at 0 itself, so the ReLU pass is
+  // skipped); while it is disabled the layer computes as before.
   void set_input_quantizer(const std::string& layer, std::shared_ptr<Quantizer> quantizer);
-  void set_output_quantizer(const std::string& layer, std::shared_ptr<Quantizer> quantizer);
+  void set_output_quantizer(const std::string& layer, std::shared_ptr<Quantizer> quantizer, bool substitutes = false);
+  bool output_quantizer_substitutes(const std::string& layer) const;
   std::shared_ptr<Quantizer> input_quantizer(const std::string& layer) const;
   std::shared_ptr<Quantizer> output_quantizer(const std::string& layer) const;
 
@@ -99,6 +104,7 @@ class Block : public torch::nn::Module {
     torch::nn::AnyModule module;
     std::shared_ptr<Quantizer> input_quantizer;
     std::shared_ptr<Quantizer> output_quantizer;
+    bool output_quantizer_substitutes = false;
   };
 
   void add_layer(const std::string& name, torch::nn::AnyModule module);

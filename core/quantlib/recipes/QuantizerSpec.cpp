@@ -388,6 +388,11 @@ std::shared_ptr<Controller> QuantizerSpec::make_controller(
                                                  read_start_epoch(spec_, algorithm_ == "ste" ? 1 : 0));
 }
 
+bool QuantizerSpec::replaces_relu() const {
+  return algorithm_ == "pact" && role_ == Role::Activation &&
+         read_signedness(spec_, role_) == ops::Signedness::Unsigned;
+}
+
 std::string QuantizerSpec::describe() const {
   std::string text = algorithm_ + " " + role_text(role_);
   if (spec_.has("bits")) text += " " + std::to_string(spec_.get<int64_t>("bits")) + "-bit";

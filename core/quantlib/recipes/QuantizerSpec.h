@@ -38,6 +38,12 @@ class QuantizerSpec {
 
   const std::string& algorithm() const { return algorithm_; }
   Role role() const { return role_; }
+  // True for an unsigned PACT activation: it clips at 0 and gives inputs below
+  // 0 no gradient, exactly as after a ReLU, so it may substitute the ReLU it
+  // follows (graph::substitute), as in the PACT paper. Not LSQ or TQT: they
+  // set their range from the first batch they see, which would then include
+  // the negative inputs the ReLU removed.
+  bool replaces_relu() const;
   // One line for logs and summaries, e.g. "pact 4-bit unsigned".
   std::string describe() const;
 

@@ -57,7 +57,11 @@ torch::Tensor weight_of(const nn::QuantizedLayer& twin) {
   TORCH_CHECK(false, "apply_rules: a twin of unknown type ", twin.name());
 }
 
-const char* kRoles[] = {"weight", "input", "output"};
+// `replace` is an output quantizer that substitutes the layer (a ReLU).
+const char* kRoles[] = {"weight", "input", "output", "replace"};
+
+// The slot a role fills: `output` and `replace` both take the layer's output quantizer.
+std::string slot_of(const std::string& role) { return role == "replace" ? "output" : role; }
 
 }  // namespace
 
@@ -103,8 +107,8 @@ graph::Rule parse_selection(const Params& select) {
 
 Controllers apply_rules(torch::nn::Module& network, const Params& params) {
   params.only({"fold_batch_norm", "rules"});
-  const auto rules = list_of_maps(params, "rules", "a non-empty list of rules {select, weight, input, output}");
-  if (rules.empty()) params.fail("rules", "a non-empty list of rules {select, weight, input, output}");
+  const auto rules = list_of_maps(params, "rules", "a non-empty list of rules {select, weight, input, output, replace}");
+  if (rules.empty()) params.fail("rules", "a non-empty list of rules {select, weight, input, output, replace}");
 
   // Read everything before editing: a bad rule must not leave a half-edited network.
   struct ParsedRule {
@@ -114,13 +118,18 @@ Controllers apply_rules(torch::nn::Module& network, const Params& params) {
   };
   std::vector<ParsedRule> parsed;
   for (const auto& rule : rules) {
-    rule.only({"select", "weight", "input", "output"});
+    rule.only({"select", "weight", "input", "output", "replace"});
     ParsedRule item{rule, parse_selection(rule.at("select")), {}};
     for (const char* role : kRoles)
       if (rule.has(role))
         item.specs.emplace(role, QuantizerSpec::parse(rule.at(role), std::string(role) == "weight" ? Role::Weight
                                                                                                     : Role::Activation));
-    if (item.specs.empty()) rule.fail("weight", "at least one of weight, input, output: the quantizer to put there");
+    if (item.specs.empty())
+      rule.fail("weight", "at least one of weight, input, output, replace: the quantizer to put there");
+    if (item.specs.count("replace") && !item.specs.at("replace").replaces_relu())
+      rule.fail("replace", "an unsigned pact quantizer, which clips at 0 as the ReLU it replaces does (" +
+                               item.specs.at("replace").describe() + " does not; put it after the ReLU with "
+                               "`output`)");
     parsed.push_back(std::move(item));
   }
 
@@ -139,10 +148,14 @@ Controllers apply_rules(torch::nn::Module& network, const Params& params) {
                                      layer_list(graph::list_layers(network)) + ")");
     for (const auto& [role, spec] : rule.specs)
       for (const auto& layer : layers) {
-        const auto [it, fresh] = claimed.emplace(layer.name + "/" + role, rule.params.path(role));
+        const auto [it, fresh] = claimed.emplace(layer.name + "/" + slot_of(role), rule.params.path(role));
         if (!fresh)
-          rule.params.fail(role, "a " + role + " quantizer for layers that have none yet (" + layer.name +
+          rule.params.fail(role, (role == "weight" ? "a " : "an ") + slot_of(role) +
+                                     " quantizer for layers that have none yet (" + layer.name +
                                      " got one from " + it->second + ")");
+        if (role == "replace" && !layer.is("ReLU"))
+          rule.params.fail("select", "only ReLU layers for `replace` (" + layer.name + " is a " + layer.type +
+                                         "; put the quantizer after it with `output`)");
         if (role == "weight" && !layer.is("Conv2d") && !layer.is("Linear"))
           rule.params.fail("select", "only Conv2d and Linear layers for a weight quantizer (" + layer.name +
                                          " is a " + layer.type + ")");
@@ -170,6 +183,8 @@ Controllers apply_rules(torch::nn::Module& network, const Params& params) {
           auto quantizer = spec.make();
           if (role == "input")
             graph::insert_before(network, layer.name, quantizer);
+          else if (role == "replace")
+            graph::substitute(network, layer.name, quantizer);
           else
             graph::insert_after(network, layer.name, quantizer);
           quantizers.push_back(std::move(quantizer));

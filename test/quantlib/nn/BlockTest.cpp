@@ -141,6 +141,42 @@ TEST_CASE("Block input and output quantizers: call computes out_q(layer(in_q(x))
   CHECK(torch::equal(block->forward(x), plain));
 }
 
+// A layer that counts its calls, to see whether the block skips it.
+struct CountingRelu : torch::nn::Module {
+  torch::Tensor forward(const torch::Tensor& x) {
+    ++calls;
+    return torch::relu(x);
+  }
+  int calls = 0;
+};
+
+TEST_CASE("Block: a substituting output quantizer skips its layer while enabled, not while disabled", "[graph]") {
+  torch::manual_seed(59);
+  Block block;
+  auto relu = std::make_shared<CountingRelu>();
+  block.add("relu", relu);
+  auto pact = std::make_shared<PactQuantizer>(2, ops::Signedness::Unsigned, 0.75);
+  block.set_output_quantizer("relu", pact, /*substitutes=*/true);
+  CHECK(block.output_quantizer_substitutes("relu"));
+  const torch::Tensor x = torch::randn({64}) * 2;
+
+  CHECK(torch::equal(block.call("relu", x), ops::pact(x, torch::full({1}, 0.75f), 2, ops::Signedness::Unsigned)));
+  CHECK(relu->calls == 0);
+  // Disabled, the quantizer is the identity and the ReLU computes.
+  pact->set_enabled(false);
+  CHECK(torch::equal(block.call("relu", x), torch::relu(x)));
+  CHECK(relu->calls == 1);
+  // Another quantizer without the flag, or none: the layer always runs.
+  block.set_output_quantizer("relu", std::make_shared<PactQuantizer>(2, ops::Signedness::Unsigned, 0.75));
+  CHECK_FALSE(block.output_quantizer_substitutes("relu"));
+  block.call("relu", x);
+  CHECK(relu->calls == 2);
+  block.set_output_quantizer("relu", nullptr, /*substitutes=*/true);
+  CHECK_FALSE(block.output_quantizer_substitutes("relu"));
+  CHECK(torch::equal(block.call("relu", x), torch::relu(x)));
+  CHECK(relu->calls == 3);
+}
+
 TEST_CASE("Block refuses unknown and duplicate layer names, naming them", "[graph]") {
   auto block = std::make_shared<TwoLinear>();
   const torch::Tensor x = torch::randn({1, 4});

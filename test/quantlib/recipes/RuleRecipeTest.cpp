@@ -85,6 +85,66 @@ rules:
   CHECK(std::get<0>(torch::_unique(h)).numel() <= 4);
 }
 
+// The same quantizer after the ReLU (`output`) and in its place (`replace`):
+// forward values and every gradient agree, and before start_epoch the ReLU
+// still computes.
+TEST_CASE("replace: an unsigned PACT computes in place of the ReLU, as after it", "[recipes]") {
+  for (const std::string rounding : {"nearest", "floor"}) {
+    CAPTURE(rounding);
+    const std::string spec = "{algorithm: pact, bits: 3, alpha: 2.0, rounding: " + rounding + ", start_epoch: 1}";
+    auto after = small_network();
+    auto instead = small_network();
+    const auto after_controllers = recipes::apply_rules(*after, params_of("rules: [{select: {type: ReLU}, output: " + spec + "}]"));
+    const auto instead_controllers = recipes::apply_rules(*instead, params_of("rules: [{select: {type: ReLU}, replace: " + spec + "}]"));
+    CHECK(instead->output_quantizer_substitutes("relu1"));
+    CHECK_FALSE(after->output_quantizer_substitutes("relu1"));
+    // Same parameter names either way, so checkpoints and pretrained weights carry over.
+    CHECK(after->named_parameters().keys() == instead->named_parameters().keys());
+    torch::optim::SGD after_optimizer(after->parameters(), 0.1);
+    torch::optim::SGD instead_optimizer(instead->parameters(), 0.1);
+
+    for (const int epoch : {0, 1}) {
+      CAPTURE(epoch);
+      for (auto& controller : after_controllers) controller->step_pre_training(epoch, after_optimizer);
+      for (auto& controller : instead_controllers) controller->step_pre_training(epoch, instead_optimizer);
+      CHECK(instead->output_quantizer("relu2")->enabled() == (epoch == 1));
+      // Many negative pre-activations, so the ReLU's clipping matters.
+      torch::manual_seed(11);
+      const torch::Tensor x = torch::randn({4, 1, 5, 5}) * 3;
+      after->zero_grad();
+      instead->zero_grad();
+      const torch::Tensor y_after = after->forward(x);
+      const torch::Tensor y_instead = instead->forward(x);
+      CHECK(torch::allclose(y_after, y_instead, 1e-6, 1e-6));
+      y_after.square().sum().backward();
+      y_instead.square().sum().backward();
+      const auto after_params = after->named_parameters();
+      for (const auto& item : instead->named_parameters()) {
+        CAPTURE(item.key());
+        const torch::Tensor grad = item.value().grad();
+        // A disabled PACT does not use alpha, on either side.
+        REQUIRE(grad.defined() == after_params[item.key()].grad().defined());
+        REQUIRE(grad.defined() == (epoch == 1 || item.key().find("alpha") == std::string::npos));
+        if (grad.defined()) CHECK(torch::allclose(grad, after_params[item.key()].grad(), 1e-5, 1e-6));
+      }
+    }
+  }
+}
+
+TEST_CASE("replace: only ReLU layers and unsigned PACT, one output quantizer per layer", "[recipes]") {
+  CHECK_THAT(error_of("rules: [{select: {type: Linear}, replace: {algorithm: pact}}]"),
+             Catch::Contains("rules[0].select: expected only ReLU layers for `replace` (fc1 is a Linear"));
+  CHECK_THAT(error_of("rules: [{select: {type: ReLU}, replace: {algorithm: pact, signed: true}}]"),
+             Catch::Contains("rules[0].replace: expected an unsigned pact quantizer"));
+  CHECK_THAT(error_of("rules: [{select: {type: ReLU}, replace: {algorithm: lsq}}]"),
+             Catch::Contains("rules[0].replace: expected an unsigned pact quantizer") &&
+                 Catch::Contains("put it after the ReLU with `output`"));
+  CHECK_THAT(error_of("rules: [{select: {type: ReLU}, output: {algorithm: pact}},"
+                      " {select: {name: relu1}, replace: {algorithm: pact}}]"),
+             Catch::Contains("rules[1].replace: expected an output quantizer for layers that have none yet (relu1 got "
+                             "one from network.quantize.params.rules[0].output)"));
+}
+
 TEST_CASE("the rule's start_epoch switches its quantizers on, before that they are the identity", "[recipes]") {
   auto net = small_network();
   const auto controllers = recipes::apply_rules(*net, params_of(R"(

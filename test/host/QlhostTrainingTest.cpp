@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -22,10 +24,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> qlhost(const fs::path& home, std::vector<std::string> extra) {
+std::vector<std::string> qlhost(const fs::path& home, std::vector<std::string> extra,
+                                const std::string& topology = "SimpleCNN") {
   std::vector<std::string> arguments{test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
-                                     "--topology", "SimpleCNN", "--home", home.string(), "--threads", "1"};
+                                     "--topology", topology, "--home", home.string(), "--threads", "1"};
   arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+// The same under mpirun with `ranks` ranks, ended by `timeout` should it hang.
+std::vector<std::string> under_mpirun(int ranks, std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(),
+                   {"timeout", "300", "mpirun", "-np", std::to_string(ranks), "--oversubscribe"});
   return arguments;
 }
 
@@ -62,6 +72,59 @@ bool identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Ten
   for (size_t i = 0; i < a.size(); ++i)
     if (!torch::equal(a[i], b[i])) return false;
   return true;
+}
+
+// Parameters and buffers of a checkpoint of `topology`, as named in it.
+std::map<std::string, torch::Tensor> named_tensors(const fs::path& checkpoint, const std::string& topology,
+                                                   const std::string& params_yaml) {
+  const auto plugin = load_plugin(test::plugin_path("fashionmnist"));
+  auto network = plugin.topology(topology)->network(Params(YAML::Load(params_yaml), "network.params", "test"));
+  load_network(checkpoint, *network);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& item : network->named_parameters()) tensors[item.key()] = item.value().detach().clone();
+  for (const auto& item : network->named_buffers()) tensors[item.key()] = item.value().detach().clone();
+  return tensors;
+}
+
+// The number after "top1_error" on the first line holding `marker`.
+std::string metric_after(const std::string& output, const std::string& marker) {
+  const auto line = output.find(marker);
+  if (line == std::string::npos) return "";
+  const auto at = output.find("top1_error ", line);
+  if (at == std::string::npos) return "";
+  const auto begin = at + std::string("top1_error ").size();
+  return output.substr(begin, output.find_first_of(" \n", begin) - begin);
+}
+
+pid_t parent_of(pid_t pid) {
+  std::string status;
+  try {
+    status = test::read_text("/proc/" + std::to_string(pid) + "/status");
+  } catch (const std::exception&) {
+    return 0;  // gone
+  }
+  const auto at = status.find("\nPPid:\t");
+  return at == std::string::npos ? 0 : static_cast<pid_t>(std::stol(status.substr(at + 7)));
+}
+
+// A descendant of `ancestor` whose environment says it is MPI rank `rank`; -1 if none.
+pid_t rank_process(pid_t ancestor, int rank) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string environment;
+    try {
+      environment = "\n" + test::read_text(entry.path() / "environ");
+    } catch (const std::exception&) {
+      continue;  // gone, or not ours to read
+    }
+    std::replace(environment.begin(), environment.end(), '\0', '\n');
+    if (environment.find("\nOMPI_COMM_WORLD_RANK=" + std::to_string(rank) + "\n") == std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    for (pid_t up = pid; up > 1; up = parent_of(up))
+      if (up == ancestor) return pid;
+  }
+  return -1;
 }
 
 }  // namespace
@@ -177,7 +240,9 @@ TEST_CASE("k-fold experiments train every fold on its own split", "[qlhost][e2e]
 
 TEST_CASE("mpirun with two ranks trains one experiment", "[qlhost][e2e][mpi]") {
   test::TempDir home;
-  auto arguments = qlhost(home.path(), quick(1, 1000));
+  auto options = quick(1, 1000);
+  options.insert(options.end(), {"--set", "training.distributed.scale_lr=true"});
+  auto arguments = qlhost(home.path(), options);
   arguments.insert(arguments.begin(), {"mpirun", "-np", "2", "--oversubscribe"});
   const auto result = test::run_process(arguments);
   INFO(result.output);
@@ -186,6 +251,11 @@ TEST_CASE("mpirun with two ranks trains one experiment", "[qlhost][e2e][mpi]") {
   CHECK(logbook.list_experiments() == std::vector<int>{0});
   CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 1)));
   CHECK_THAT(result.output, Catch::Contains("2 rank(s)"));
+  // SimpleCNN.yaml's lr 0.05, times 2 ranks.
+  CHECK_THAT(result.output, Catch::Contains("| lr 0.1 |"));
+  const auto rates = scalar_values(logbook.stats_dir(0, 0), "learning_rate");
+  REQUIRE(rates.size() == 1);
+  CHECK(rates[0] == Approx(0.1).epsilon(1e-6));  // TensorBoard keeps float32
 }
 
 TEST_CASE("mpirun resumes a k-fold experiment whose first fold is complete", "[qlhost][e2e][mpi]") {
@@ -205,4 +275,100 @@ TEST_CASE("mpirun resumes a k-fold experiment whose first fold is complete", "[q
   REQUIRE(result.status == 0);
   CHECK_THAT(result.output, Catch::Contains("fold 0: complete"));
   CHECK(fs::exists(logbook.epoch_checkpoint(0, 1, 1)));
+}
+
+// One training step on a global batch of 64: 1 rank with batch 64, 2 ranks
+// with 32 each. Data-parallel training must give the same weights (dropout
+// off, no augmentation: nothing random differs between the ranks).
+TEST_CASE("one step on 2 ranks with batch B equals one step on 1 rank with batch 2B", "[qlhost][e2e][mpi]") {
+  struct Case {
+    std::string topology;
+    std::string params;
+    std::vector<std::string> distributed;
+  };
+  // MLP has no batch norm; SimpleCNN's are synchronized, so its training-mode
+  // statistics are those of the whole batch of 64, as on one rank.
+  const std::vector<Case> cases{
+      {"MLP", "{dropout: 0.0}", {"training.distributed.bucket_mb=0.05", "training.distributed.overlap=true"}},
+      {"SimpleCNN", "{dropout: 0.0}",
+       {"training.distributed.sync_batch_norm=true", "training.distributed.overlap=false"}}};
+  for (const auto& item : cases) {
+    CAPTURE(item.topology);
+    test::TempDir home;
+    auto options = quick(1, 64);
+    options.insert(options.end(), {"--set", "network.params=" + item.params, "--set", "data.augment=false"});
+    for (const auto& assignment : item.distributed) options.insert(options.end(), {"--set", assignment});
+    auto one_rank = options;
+    one_rank.insert(one_rank.end(), {"--set", "data.bs_train=64"});
+    const auto single = test::run_process(qlhost(home.path(), one_rank, item.topology));
+    INFO(single.output);
+    REQUIRE(single.status == 0);
+    auto two_ranks = options;
+    two_ranks.insert(two_ranks.end(), {"--set", "data.bs_train=32"});
+    const auto parallel = test::run_process(under_mpirun(2, qlhost(home.path(), two_ranks, item.topology)));
+    INFO(parallel.output);
+    REQUIRE(parallel.status == 0);
+    CHECK_THAT(parallel.output, Catch::Contains("gradients all-reduced in"));
+    CHECK_THAT(parallel.output, Catch::Contains("waited on gradient all-reduce"));
+
+    const Logbook logbook(logs(home.path()));
+    const auto a = named_tensors(logbook.epoch_checkpoint(0, 0, 1), item.topology, item.params);
+    const auto b = named_tensors(logbook.epoch_checkpoint(1, 0, 1), item.topology, item.params);
+    REQUIRE(a.size() == b.size());
+    for (const auto& [name, tensor] : a) {
+      CAPTURE(name);
+      REQUIRE(b.count(name) == 1);
+      CHECK(torch::allclose(tensor.to(torch::kDouble), b.at(name).to(torch::kDouble), 1e-4, 1e-5));
+    }
+  }
+}
+
+TEST_CASE("a rank that dies ends the whole mpirun job; the experiment resumes under mpirun", "[qlhost][e2e][mpi][resume]") {
+  test::TempDir home;
+  const int epochs = 3;
+  auto options = quick(epochs, 1000);
+  options.insert(options.end(), {"--ckpt-every", "1"});
+  const auto straight = test::run_process(under_mpirun(2, qlhost(home.path(), options)));
+  INFO(straight.output);
+  REQUIRE(straight.status == 0);
+
+  const Logbook logbook(logs(home.path()));
+  const fs::path output = home / "killed.txt";
+  const pid_t job = test::spawn_process(under_mpirun(2, qlhost(home.path(), options)), output);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!fs::exists(logbook.epoch_checkpoint(1, 0, 1)) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const pid_t rank1 = rank_process(job, 1);
+  REQUIRE(rank1 > 0);
+  ::kill(rank1, SIGKILL);
+  const auto killed_at = std::chrono::steady_clock::now();
+  const int status = test::wait_process(job);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  INFO(test::read_text(output));
+  CHECK(status != 0);
+  CHECK(status != 124);  // not ended by the timeout: the job noticed
+  CHECK(seconds < 30);
+  REQUIRE_FALSE(fs::exists(logbook.epoch_checkpoint(1, 0, epochs)));
+
+  const auto resumed =
+      test::run_process(under_mpirun(2, qlhost(home.path(), {"--exp-id", "1", "--ckpt-every", "1"})));
+  INFO(resumed.output);
+  REQUIRE(resumed.status == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("resuming from"));
+  CHECK(identical(network_tensors(logbook.epoch_checkpoint(0, 0, epochs)),
+                  network_tensors(logbook.epoch_checkpoint(1, 0, epochs))));
+}
+
+TEST_CASE("test mode under mpirun reports the accuracy one process reports", "[qlhost][e2e][mpi]") {
+  test::TempDir home;
+  REQUIRE(test::run_process(qlhost(home.path(), quick(1, 500))).status == 0);
+  const auto single = test::run_process(qlhost(home.path(), {"--exp-id", "0", "--mode", "test"}));
+  const auto parallel =
+      test::run_process(under_mpirun(2, qlhost(home.path(), {"--exp-id", "0", "--mode", "test"})));
+  INFO(single.output + parallel.output);
+  REQUIRE(single.status == 0);
+  REQUIRE(parallel.status == 0);
+  const std::string expected = metric_after(single.output, "test fold 0");
+  CHECK_FALSE(expected.empty());
+  CHECK(metric_after(parallel.output, "test fold 0") == expected);
 }

@@ -148,7 +148,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   network.at("quantize");
 
   const Params training = top.at("training");
-  training.only({"loss_function", "optimizer", "lr_scheduler", "quantize"});
+  training.only({"loss_function", "optimizer", "lr_scheduler", "quantize", "distributed"});
   for (const char* part : {"loss_function", "optimizer"}) {
     const Params section = training.at(part);
     section.only({"class", "params"});
@@ -160,6 +160,14 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   if (!scheduler.keys().empty()) scheduler.get<std::string>("class");
   scheduler.at("params");
   training.at("quantize");
+  const Params distributed = training.at("distributed");
+  distributed.only({"bucket_mb", "overlap", "sync_batch_norm", "scale_lr"});
+  config.distributed.bucket_mb = distributed.get<double>("bucket_mb", config.distributed.bucket_mb);
+  if (!(config.distributed.bucket_mb > 0 && config.distributed.bucket_mb <= 1024))
+    distributed.fail("bucket_mb", "a bucket size in MiB in (0, 1024]");
+  config.distributed.overlap = distributed.get<bool>("overlap", config.distributed.overlap);
+  config.distributed.sync_batch_norm = distributed.get<bool>("sync_batch_norm", config.distributed.sync_batch_norm);
+  config.distributed.scale_lr = distributed.get<bool>("scale_lr", config.distributed.scale_lr);
 
   const Params logging = top.at("logging");
   logging.only({"histograms", "monitor"});

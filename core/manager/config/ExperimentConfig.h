@@ -49,6 +49,14 @@ struct ExperimentConfig {
   std::string network_class;
   bool histograms = false;
 
+  // training.distributed: how ranks train together under mpirun.
+  struct Distributed {
+    double bucket_mb = 4.0;        // fused all-reduce buffer size
+    bool overlap = true;           // reduce buckets during backward
+    bool sync_batch_norm = false;  // batch statistics over all ranks
+    bool scale_lr = false;         // learning rate x number of ranks
+  } distributed;
+
   Params section(const std::string& dotted) const;  // e.g. "training.optimizer"
 
   // Validates the fixed sections and reads their values. Free maps

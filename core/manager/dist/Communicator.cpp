@@ -1,5 +1,6 @@
 #include "manager/dist/Communicator.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <mpi.h>
@@ -7,6 +8,12 @@
 namespace quantlab {
 
 namespace {
+
+class CompletedReduction : public PendingReduction {
+ public:
+  bool test() override { return true; }
+  void wait() override {}
+};
 
 class LocalCommunicator : public Communicator {
  public:
@@ -16,6 +23,9 @@ class LocalCommunicator : public Communicator {
   void broadcast(torch::Tensor&, int) override {}
   void broadcast(std::string&, int) override {}
   void allreduce_sum(torch::Tensor&) override {}
+  std::unique_ptr<PendingReduction> allreduce_sum_async(torch::Tensor&) override {
+    return std::make_unique<CompletedReduction>();
+  }
   void barrier() override {}
   [[noreturn]] void abort(int status) override { std::exit(status); }
 };
@@ -31,6 +41,26 @@ MPI_Datatype mpi_type(const torch::Tensor& tensor) {
     default: TORCH_CHECK(false, "no MPI type for ", tensor.scalar_type());
   }
 }
+
+class MpiReduction : public PendingReduction {
+ public:
+  explicit MpiReduction(MPI_Request request) : request_(request) {}
+  ~MpiReduction() override {
+    if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  bool test() override {
+    if (request_ == MPI_REQUEST_NULL) return true;
+    int done = 0;
+    MPI_Test(&request_, &done, MPI_STATUS_IGNORE);
+    return done != 0;
+  }
+  void wait() override {
+    if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+
+ private:
+  MPI_Request request_;
+};
 
 class MpiCommunicator : public Communicator {
  public:
@@ -58,12 +88,23 @@ class MpiCommunicator : public Communicator {
     long long length = static_cast<long long>(text.size());
     MPI_Bcast(&length, 1, MPI_LONG_LONG, root, MPI_COMM_WORLD);
     text.resize(static_cast<size_t>(length));
-    MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD);
+    // MPI counts are ints: checkpoints of big networks go in 1 GiB pieces.
+    constexpr long long kPiece = 1ll << 30;
+    for (long long offset = 0; offset < length; offset += kPiece)
+      MPI_Bcast(text.data() + offset, static_cast<int>(std::min(kPiece, length - offset)), MPI_CHAR, root,
+                MPI_COMM_WORLD);
   }
   void allreduce_sum(torch::Tensor& tensor) override {
     TORCH_CHECK(tensor.is_contiguous(), "allreduce needs a contiguous tensor");
     MPI_Allreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), mpi_type(tensor), MPI_SUM,
                   MPI_COMM_WORLD);
+  }
+  std::unique_ptr<PendingReduction> allreduce_sum_async(torch::Tensor& tensor) override {
+    TORCH_CHECK(tensor.is_contiguous(), "allreduce needs a contiguous tensor");
+    MPI_Request request = MPI_REQUEST_NULL;
+    MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), mpi_type(tensor), MPI_SUM,
+                   MPI_COMM_WORLD, &request);
+    return std::make_unique<MpiReduction>(request);
   }
   void barrier() override { MPI_Barrier(MPI_COMM_WORLD); }
   [[noreturn]] void abort(int status) override {

@@ -9,6 +9,16 @@
 
 namespace quantlab {
 
+// A reduction under way; the tensor it reduces must outlive it.
+class PendingReduction {
+ public:
+  virtual ~PendingReduction() = default;
+  // Lets the reduction progress without blocking (MPI moves non-blocking
+  // collectives on only inside MPI calls); true once it is complete.
+  virtual bool test() = 0;
+  virtual void wait() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -20,6 +30,9 @@ class Communicator {
   virtual void broadcast(std::string& text, int root = 0) = 0;
   // In place, element-wise sum over ranks; the tensor must be contiguous.
   virtual void allreduce_sum(torch::Tensor& tensor) = 0;
+  // The same, started and left running; every rank must start its reductions
+  // in the same order.
+  virtual std::unique_ptr<PendingReduction> allreduce_sum_async(torch::Tensor& tensor) = 0;
   virtual void barrier() = 0;
   // Ends every rank of the job with this status.
   [[noreturn]] virtual void abort(int status) = 0;

@@ -9,10 +9,14 @@ namespace quantlab {
 
 namespace {
 
-torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
+// From `contents` when given, else from the file.
+torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const std::string* contents = nullptr) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path.string());
+    if (contents)
+      archive.load_from(contents->data(), contents->size());
+    else
+      archive.load_from(path.string());
   } catch (const c10::Error& error) {
     throw StorageError(path.string() + ": not a readable checkpoint (" +
                        std::string(error.what_without_backtrace()).substr(0, 120) + ")");
@@ -62,6 +66,9 @@ void load_tensors(const std::filesystem::path& path, torch::serialize::InputArch
   }
 }
 
+FoldProgress load_state(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
+                        const TrainingState& state);
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const FoldProgress& progress, const TrainingState& state) {
@@ -90,6 +97,19 @@ void save_checkpoint(const std::filesystem::path& path, const FoldProgress& prog
 
 FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingState& state) {
   auto archive = open_archive(path);
+  return load_state(path, archive, state);
+}
+
+FoldProgress load_checkpoint(const std::filesystem::path& path, const std::string& contents,
+                             const TrainingState& state) {
+  auto archive = open_archive(path, &contents);
+  return load_state(path, archive, state);
+}
+
+namespace {
+
+FoldProgress load_state(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
+                        const TrainingState& state) {
   try {
     const FoldProgress progress = read_progress(archive);
     torch::serialize::InputArchive network;
@@ -117,6 +137,8 @@ FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingSt
                        std::string(error.what_without_backtrace()).substr(0, 160) + ")");
   }
 }
+
+}  // namespace
 
 FoldProgress read_progress(const std::filesystem::path& path) {
   auto archive = open_archive(path);

@@ -4,6 +4,7 @@
 // RNG state. Its format version lives in the file itself.
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -35,6 +36,11 @@ void save_checkpoint(const std::filesystem::path& path, const FoldProgress& prog
 // Throws StorageError naming the file if it is not a readable checkpoint of
 // this format or does not fit the network.
 FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingState& state);
+// The same from the checkpoint's bytes, e.g. rank 0 read the file and
+// broadcast them, so that ranks on other machines need no shared storage;
+// `path` names it in errors.
+FoldProgress load_checkpoint(const std::filesystem::path& path, const std::string& contents,
+                             const TrainingState& state);
 
 // Only the progress, e.g. to find the newest checkpoint.
 FoldProgress read_progress(const std::filesystem::path& path);

@@ -3,10 +3,14 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include <torch/torch.h>
 
 #include "manager/data/Sampler.h"
+#include "manager/dist/GradientReducer.h"
+#include "manager/dist/SyncBatchNorm.h"
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/train/Checkpoint.h"
 #include "manager/train/LrSchedule.h"
@@ -19,6 +23,14 @@ namespace quantlab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string read_file_bytes(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  if (!file) throw StorageError(path.string() + ": could not be read");
+  return contents.str();
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -75,6 +87,8 @@ struct FoldSession {
   Loss loss;
   // logging.monitor's statistics trackers, on rank 0 only.
   std::unique_ptr<quantlib::monitor::StatisticsTracker> tracker;
+  // Under mpirun: averages gradients over the ranks (hooks on the network's parameters).
+  std::unique_ptr<GradientReducer> reducer;
 
   TrainingState state() { return {*network, *optimizer, schedule, controllers}; }
 };
@@ -125,6 +139,10 @@ struct PassResult {
   std::map<std::string, double> metrics;
   std::int64_t samples = 0;
   double seconds = 0;
+  // Training under mpirun: time in training steps, and how much of it rank 0
+  // waited for gradient reductions to complete.
+  double step_seconds = 0;
+  double communication_wait_seconds = 0;
 };
 
 }  // namespace
@@ -183,22 +201,21 @@ struct Trainer::Impl {
     for (auto& buffer : network.buffers()) communicator.broadcast(buffer);
   }
 
-  void average_gradients(Network& network) {
-    if (communicator.size() == 1) return;
-    std::vector<torch::Tensor> gradients;
-    for (auto& parameter : network.parameters())
-      if (parameter.grad().defined()) gradients.push_back(parameter.grad());
-    if (gradients.empty()) return;
-    std::vector<torch::Tensor> flat_views;
-    for (auto& gradient : gradients) flat_views.push_back(gradient.reshape(-1));
-    torch::Tensor flat = torch::cat(flat_views);
-    communicator.allreduce_sum(flat);
-    flat.div_(communicator.size());
-    std::int64_t offset = 0;
-    for (auto& gradient : gradients) {
-      gradient.copy_(flat.narrow(0, offset, gradient.numel()).view_as(gradient));
-      offset += gradient.numel();
-    }
+  // Averages gradients over the ranks during and after backward; none on one rank.
+  std::unique_ptr<GradientReducer> make_reducer(Network& network) {
+    if (communicator.size() == 1) return nullptr;
+    ReducerOptions options;
+    options.bucket_bytes = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(config.distributed.bucket_mb * 1024 * 1024));
+    options.overlap = config.distributed.overlap;
+    return std::make_unique<GradientReducer>(communicator, network.parameters(), options);
+  }
+
+  // The schedule's learning rate, times the number of ranks when asked (the
+  // original always scaled it: N ranks step with an N times larger batch).
+  double epoch_learning_rate(const FoldSession& session, int epoch) const {
+    const double lr = session.schedule.learning_rate(epoch);
+    return config.distributed.scale_lr ? lr * communicator.size() : lr;
   }
 
   // Loss sum, sample count and meter statistics, summed over ranks.
@@ -233,19 +250,23 @@ struct Trainer::Impl {
     const std::int64_t report_every = std::max<std::int64_t>(1, batches / 10);
     double loss_sum = 0;
     std::int64_t samples = 0;
+    double step_seconds = 0;
+    if (session.reducer) session.reducer->reset_wait_seconds();
     const auto start = Clock::now();
     for (std::int64_t b = 0; b < batches; ++b) {
       const auto begin = shard.begin() + b * batch_size;
       const auto end = shard.begin() + std::min<std::int64_t>((b + 1) * batch_size, shard.size());
       Batch batch = context.topology.preprocess(data.get({begin, end}), config.augment, generator);
       for (auto& controller : session.controllers) controller->step_pre_batch(epoch, b, batches);
+      const auto step_start = Clock::now();
       session.optimizer->zero_grad();
       const torch::Tensor output = session.network->forward(batch.input);
       const torch::Tensor loss = session.loss(output, batch.target);
       loss.backward();
-      average_gradients(*session.network);
+      if (session.reducer) session.reducer->finish();
       if (session.tracker && b + 1 == batches) session.tracker->record_gradients();
       session.optimizer->step();
+      step_seconds += seconds_since(step_start);
       {
         torch::NoGradGuard no_grad;
         meter->add(context.topology.postprocess(output.detach()), batch.target);
@@ -263,7 +284,12 @@ struct Trainer::Impl {
                  running.at(target.metric));
       }
     }
-    return reduce(loss_sum, samples, start);
+    PassResult result = reduce(loss_sum, samples, start);
+    if (session.reducer) {
+      result.step_seconds = step_seconds;
+      result.communication_wait_seconds = session.reducer->wait_seconds();
+    }
+    return result;
   }
 
   PassResult evaluate(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices) {
@@ -304,6 +330,9 @@ struct Trainer::Impl {
     board.add_scalar("valid_loss", valid.loss, step);
     board.add_scalar("valid_metric", valid.metrics.at(target.metric), step);
     board.add_scalar("learning_rate", lr, step);
+    if (train.step_seconds > 0)
+      board.add_scalar("distributed/communication_wait_share", train.communication_wait_seconds / train.step_seconds,
+                       step);
     for (const auto& [name, metric] : train.metrics) board.add_scalar("train/" + name, metric, step);
     for (const auto& [name, metric] : valid.metrics) board.add_scalar("valid/" + name, metric, step);
     if (config.histograms)
@@ -357,13 +386,26 @@ struct Trainer::Impl {
 
     torch::manual_seed(data::mix_seed(seed(), 0x1417, fold));
     FoldSession session = build_session(context.topology, config, target, context.logbook);
+    if (config.distributed.sync_batch_norm && communicator.size() > 1)
+      log.info("fold {}: {} batch norm(s) synchronized over {} ranks", fold,
+               synchronize_batch_norms(*session.network, communicator), communicator.size());
     FoldProgress progress{fold, 0, 0, 0};
     if (!resume_path.empty()) {
-      progress = load_checkpoint(resume_path, session.state());
+      // Rank 0 reads the checkpoint and every rank restores the same bytes:
+      // network, optimizer, LR schedule, controllers and RNG as rank 0 has
+      // them, with no storage shared between machines.
+      std::string contents = communicator.is_root() ? read_file_bytes(resume_path) : std::string();
+      communicator.broadcast(contents);
+      progress = load_checkpoint(resume_path, contents, session.state());
       log.info("fold {}: resuming from {} ({} of {} epochs done)", fold, resume_path, progress.epochs_done,
                config.n_epochs);
     }
     broadcast_network(*session.network);
+    session.reducer = make_reducer(*session.network);
+    if (session.reducer)
+      log.info("fold {}: gradients all-reduced in {} bucket(s) of up to {} MiB, {}", fold,
+               session.reducer->bucket_count(), config.distributed.bucket_mb,
+               config.distributed.overlap ? "overlapping backward" : "after backward");
     for (const auto& controller : session.controllers) log.info("fold {}: controller {}", fold, controller->name());
     const Params monitor = config.section("logging.monitor");
     if (communicator.is_root() && !monitor.keys().empty()) {
@@ -389,7 +431,7 @@ struct Trainer::Impl {
     // A failed fold shows as failed in TensorBoard's HParams view, not as running forever.
     try {
       for (int epoch = progress.epochs_done; epoch < config.n_epochs; ++epoch) {
-        const double lr = session.schedule.learning_rate(epoch);
+        const double lr = epoch_learning_rate(session, epoch);
         set_learning_rate(*session.optimizer, lr);
         for (auto& controller : session.controllers) controller->step_pre_training(epoch, *session.optimizer);
         const PassResult train = train_epoch(session, *data, train_indices, fold, epoch);
@@ -409,6 +451,11 @@ struct Trainer::Impl {
                  fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss,
                  metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, target.metric,
                  progress.best_metric, progress.best_epoch);
+        if (train.step_seconds > 0)
+          log.info("fold {} epoch {}/{}: rank 0 waited on gradient all-reduce {:.1f}% of its step time ({:.2f} of "
+                   "{:.2f} s)",
+                   fold, epoch + 1, config.n_epochs, 100 * train.communication_wait_seconds / train.step_seconds,
+                   train.communication_wait_seconds, train.step_seconds);
         if (!communicator.is_root()) continue;
 
         write_epoch(*board, session, train, valid, lr, epoch + 1);

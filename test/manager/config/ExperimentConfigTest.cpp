@@ -75,6 +75,26 @@ training: {optimizer: {class: SGD}, loss_function: {class: CrossEntropyLoss}}
 )") == "c.yaml: data: expected a map of keys to values, got [1, 2]");
 }
 
+TEST_CASE("training.distributed: defaults, values and bad values", "[config]") {
+  const auto defaults = parse_text(kValid);
+  CHECK(defaults.distributed.bucket_mb == 4.0);
+  CHECK(defaults.distributed.overlap);
+  CHECK_FALSE(defaults.distributed.sync_batch_norm);
+  CHECK_FALSE(defaults.distributed.scale_lr);
+  const std::string base =
+      "network: {class: SimpleCNN}\ntraining:\n  loss_function: {class: CrossEntropyLoss}\n  optimizer: {class: SGD}\n"
+      "  distributed: ";
+  const auto set = parse_text(base + "{bucket_mb: 0.5, overlap: false, sync_batch_norm: true, scale_lr: true}\n");
+  CHECK(set.distributed.bucket_mb == 0.5);
+  CHECK_FALSE(set.distributed.overlap);
+  CHECK(set.distributed.sync_batch_norm);
+  CHECK(set.distributed.scale_lr);
+  CHECK(error_of(base + "{bucket_mb: 0}\n") ==
+        "c.yaml: training.distributed.bucket_mb: expected a bucket size in MiB in (0, 1024], got 0");
+  CHECK(error_of(base + "{buckets: 2}\n").find("c.yaml: training.distributed.buckets: unknown key") == 0);
+  CHECK(error_of(base + "{overlap: sometimes}\n").find("c.yaml: training.distributed.overlap: expected") == 0);
+}
+
 TEST_CASE("malformed YAML is refused with its line", "[config]") {
   try {
     parse_yaml("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml");

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
 #include <yaml-cpp/yaml.h>
 
 namespace quantlab {
@@ -18,6 +19,14 @@ int storage_command(const Arguments& arguments);                           // st
 int problem_command(const Arguments& arguments);                           // problem init NAME
 int plugin_command(const Arguments& arguments);                            // plugin info PATH
 int summary_command(const Arguments& arguments);                           // summary --plugin P --topology T
+int sweep_command(const Arguments& arguments);    // sweep --plugin P --topology T --sweep FILE [--jobs J]
+int compare_command(const Arguments& arguments);  // compare --plugin P [--sweep NAME] [--format F]
+int report_command(const Arguments& arguments);   // report --plugin P [--sweep NAME] --out FILE
+
+// Reads a sub-command's options into `values`, required ones checked; false
+// when --help was asked for, after printing the options.
+bool parse_command_line(const Arguments& arguments, const boost::program_options::options_description& description,
+                        boost::program_options::variables_map& values);
 
 // --home, else $QUANTLAB_HOME, else the current directory.
 std::string resolve_home(const std::string& option);

@@ -37,6 +37,7 @@ struct RunOptions {
   std::optional<int> ckpt_every;
   std::string home;
   std::optional<int> threads;
+  std::string exp_id_file;
 };
 
 po::options_description run_options_description(RunOptions& options) {
@@ -51,7 +52,9 @@ po::options_description run_options_description(RunOptions& options) {
       ("set", po::value(&options.overrides)->composing(), "override dotted.key=value, typed by YAML (repeatable)")
       ("ckpt-every", po::value<int>(), "checkpoint every K epochs (default experiment.ckpt_every)")
       ("home", po::value(&options.home), "QuantLab home (default $QUANTLAB_HOME, else the current directory)")
-      ("threads", po::value<int>(), "intra-op threads per rank (default: cores / ranks on this machine)");
+      ("threads", po::value<int>(), "intra-op threads per rank (default: cores / ranks on this machine)")
+      ("exp-id-file", po::value(&options.exp_id_file),
+       "write the experiment's id to this file once it exists (how qlhost sweep learns it)");
   return description;
 }
 
@@ -96,6 +99,17 @@ ConfigText read_config(const std::string& problem, const Topology& topology, con
   text.root = config_file.empty() ? parse_yaml(topology.default_config(), text.source) : load_config_file(config_file);
   for (const auto& assignment : overrides) apply_override(text.root, assignment);
   return text;
+}
+
+bool parse_command_line(const Arguments& arguments, const po::options_description& description,
+                        po::variables_map& values) {
+  po::store(po::command_line_parser(arguments).options(description).run(), values);
+  if (values.count("help")) {
+    std::cout << description;
+    return false;
+  }
+  po::notify(values);
+  return true;
 }
 
 int run_experiment(const Arguments& arguments, Communicator& communicator) {
@@ -162,6 +176,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
       write_file_atomically(logbook.config_file(id), config_text);
       id_text = std::to_string(id);
     }
+    if (!options.exp_id_file.empty()) write_file_atomically(options.exp_id_file, id_text + "\n");
   }
   communicator.broadcast(config_text);
   communicator.broadcast(id_text);

@@ -113,12 +113,7 @@ int summary_command(const Arguments& arguments) {
       ("set", po::value(&options.overrides)->composing(), "override dotted.key=value, typed by YAML (repeatable)")
       ("home", po::value(&options.home), "QuantLab home (default $QUANTLAB_HOME, else the current directory)");
   po::variables_map values;
-  po::store(po::command_line_parser(arguments).options(description).run(), values);
-  if (values.count("help")) {
-    std::cout << description;
-    return 0;
-  }
-  po::notify(values);
+  if (!parse_command_line(arguments, description, values)) return 0;
 
   const LoadedPlugin plugin = load_plugin(options.plugin);
   const auto topology = plugin.topology(options.topology);

@@ -17,6 +17,9 @@ constexpr const char* kUsage = R"(usage:
   qlhost problem init NAME [--home DIR]            make a problem's data and logs folders and links
   qlhost plugin info PATH                          what a plugin offers
   qlhost summary --plugin PATH --topology NAME     layers, MACs, bits and size before/after the recipe
+  qlhost sweep --plugin PATH --topology NAME --sweep FILE [--jobs J]   run (or resume) a sweep of experiments
+  qlhost compare --plugin PATH [--topology T] [--sweep NAME] [--format table|csv|json]   a leaderboard
+  qlhost report --plugin PATH [--sweep NAME] --out FILE.html   leaderboard, Pareto fronts, learning curves
 Run `qlhost --help` for the experiment options, `qlhost COMMAND --help` for a command's.
 )";
 
@@ -29,13 +32,20 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
     return quantlab::plugin_command({arguments.begin() + 1, arguments.end()});
   if (!arguments.empty() && arguments[0] == "summary")
     return quantlab::summary_command({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "sweep")
+    return quantlab::sweep_command({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "compare")
+    return quantlab::compare_command({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "report")
+    return quantlab::report_command({arguments.begin() + 1, arguments.end()});
   if (arguments.empty()) {
     std::cout << kUsage;
     return 0;
   }
   if (arguments[0].rfind("-", 0) != 0)
     throw quantlab::ConfigError("qlhost " + arguments[0] +
-                                ": unknown command (expected storage, problem, plugin, summary, or options such as --plugin)");
+                                ": unknown command (expected storage, problem, plugin, summary, sweep, compare, report, or options "
+                                "such as --plugin)");
   return quantlab::run_experiment(arguments, communicator);
 }
 

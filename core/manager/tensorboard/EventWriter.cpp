@@ -212,10 +212,25 @@ std::string hparams_event(double wall_time, const std::string& tag, const HParam
 
 void EventWriter::add_hparams_experiment(const std::vector<std::string>& hparam_names,
                                          const std::vector<std::string>& metric_tags) {
+  std::vector<HParamDomain> hparams;
+  for (const std::string& name : hparam_names) hparams.push_back({name, {}});
+  add_hparams_experiment_with_domains(hparams, metric_tags);
+}
+
+void EventWriter::add_hparams_experiment_with_domains(const std::vector<HParamDomain>& hparams,
+                                                      const std::vector<std::string>& metric_tags) {
+  constexpr int kString = 1, kBool = 2, kFloat64 = 3;
   HParamsPluginData plugin_data;
   plugin_data.set_version(0);
   Experiment* experiment = plugin_data.mutable_experiment();
-  for (const std::string& name : hparam_names) experiment->add_hparam_infos()->set_name(name);
+  for (const auto& hparam : hparams) {
+    HParamInfo* info = experiment->add_hparam_infos();
+    info->set_name(hparam.name);
+    if (hparam.values.empty()) continue;
+    const HParamValue& first = hparam.values.front();
+    info->set_type(first.is_number() ? kFloat64 : first.is_text() ? kString : kBool);
+    for (const auto& value : hparam.values) *info->mutable_domain_discrete()->add_values() = to_protobuf_value(value);
+  }
   for (const std::string& tag : metric_tags) experiment->add_metric_infos()->mutable_name()->set_tag(tag);
   const std::string event = hparams_event(now(), "_hparams_/experiment", plugin_data);
   std::lock_guard<std::mutex> lock(mutex_);

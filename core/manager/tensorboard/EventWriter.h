@@ -59,6 +59,14 @@ class EventWriter {
   // and each session (one training run) into its own run folder below it.
   void add_hparams_experiment(const std::vector<std::string>& hparam_names,
                               const std::vector<std::string>& metric_tags);
+  // With each hyper-parameter's domain: the values it takes (a sweep's axis),
+  // all numbers, all texts or all flags, which also sets its type.
+  struct HParamDomain {
+    std::string name;
+    std::vector<HParamValue> values;
+  };
+  void add_hparams_experiment_with_domains(const std::vector<HParamDomain>& hparams,
+                                           const std::vector<std::string>& metric_tags);
   void add_hparams_session_start(const std::map<std::string, HParamValue>& hparams,
                                  const std::string& group_name, double start_time_secs);
   void add_hparams_session_end(bool success, double end_time_secs);

@@ -62,10 +62,7 @@ Loss make_loss(const Topology& topology, const Params& section) {
 }
 
 // The target metric and its direction, checked against the meter's metrics.
-struct Target {
-  std::string metric;
-  bool higher_is_better = false;
-};
+}  // namespace
 
 Target target_of(const ExperimentConfig& config, const Meter& meter) {
   Target target{config.target_metric.value_or(meter.main_metric()), meter.higher_is_better()};
@@ -77,6 +74,8 @@ Target target_of(const ExperimentConfig& config, const Meter& meter) {
   }
   return target;
 }
+
+namespace {
 
 // Everything one fold trains: built identically on every rank.
 struct FoldSession {

@@ -38,6 +38,15 @@ struct Evaluation {
   std::map<std::string, double> metrics;
 };
 
+// The metric that picks best.ckpt (experiment.target_metric, else the meter's
+// main metric) and which way is better; ConfigError when the meter has no
+// such metric.
+struct Target {
+  std::string metric;
+  bool higher_is_better = false;
+};
+Target target_of(const ExperimentConfig& config, const Meter& meter);
+
 // Builds what the config describes (network and its params, recipe,
 // optimizer, LR schedule, loss, target metric) once, so that a bad config is
 // refused before any experiment folder is made.

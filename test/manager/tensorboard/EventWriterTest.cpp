@@ -180,6 +180,33 @@ TEST_CASE("add_histogram computes the statistics and TensorBoard's buckets", "[t
   CHECK(integers.max() == 2);
 }
 
+TEST_CASE("an HParams experiment may say each hyper-parameter's domain and type", "[tensorboard]") {
+  TempDir temp;
+  std::filesystem::path path;
+  {
+    EventWriter writer(temp.path(), "", fixed_clock(10.0));
+    path = writer.path();
+    writer.add_hparams_experiment_with_domains(
+        {{"lr", {0.01, 0.05}}, {"optimizer", {"SGD", "Adam"}}, {"nesterov", {true}}, {"free", {}}}, {"valid_metric"});
+  }
+  const auto events = read_events(path);
+  REQUIRE(events.size() == 2);
+  HParamsPluginData data;
+  REQUIRE(data.ParseFromString(events[1].summary().value(0).metadata().plugin_data().content()));
+  const Experiment& experiment = data.experiment();
+  REQUIRE(experiment.hparam_infos_size() == 4);
+  const auto& lr = experiment.hparam_infos(0);
+  CHECK(lr.type() == 3);
+  REQUIRE(lr.domain_discrete().values_size() == 2);
+  CHECK(lr.domain_discrete().values(1).number_value() == 0.05);
+  CHECK(experiment.hparam_infos(1).type() == 1);
+  CHECK(experiment.hparam_infos(1).domain_discrete().values(0).string_value() == "SGD");
+  CHECK(experiment.hparam_infos(2).type() == 2);
+  CHECK(experiment.hparam_infos(2).domain_discrete().values(0).bool_value());
+  CHECK(experiment.hparam_infos(3).type() == 0);
+  CHECK_FALSE(experiment.hparam_infos(3).has_domain_discrete());
+}
+
 TEST_CASE("HParams records carry the plugin data TensorBoard reads", "[tensorboard]") {
   TempDir temp;
   std::filesystem::path path;

@@ -1,0 +1,41 @@
+#include "manager/compare/NetworkCost.h"
+
+#include <set>
+
+#include <torch/torch.h>
+
+#include "manager/train/NetworkBuilder.h"
+#include "quantlab/Errors.h"
+
+namespace quantlab::compare {
+
+torch::Tensor summary_sample(const Dataset& data, const Topology& topology) {
+  if (data.size() < 1) throw DataError(data.describe() + ": expected at least one test sample");
+  auto generator = at::detail::createCPUGenerator(0);
+  return topology.preprocess(data.get({0}), false, generator).input;
+}
+
+NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample) {
+  YAML::Node root = YAML::Clone(config.root);
+  apply_override(root, "network.pretrained=null");
+  const BuiltNetwork built = build_network(topology, ExperimentConfig::parse(root, config.source));
+  const auto summary = quantlib::graph::NetworkSummary::of(*built.network, sample);
+  return {summary.size_bytes(), summary.bops, bits_text(summary)};
+}
+
+std::string bits_text(const quantlib::graph::NetworkSummary& summary) {
+  std::set<std::int64_t> weight_bits, input_bits;
+  for (const auto& layer : summary.layers) {
+    if (!layer.weight_bits) continue;
+    weight_bits.insert(*layer.weight_bits);
+    if (layer.input_bits) input_bits.insert(*layer.input_bits);
+  }
+  const auto join = [](const std::set<std::int64_t>& bits) {
+    std::string text;
+    for (const auto value : bits) text += (text.empty() ? "" : "/") + std::to_string(value);
+    return text.empty() ? std::string("-") : text;
+  };
+  return "W" + join(weight_bits) + " A" + join(input_bits);
+}
+
+}  // namespace quantlab::compare

@@ -1,0 +1,37 @@
+#pragma once
+// What an experiment's network costs at its bit-widths (model size, BOPs)
+// and which bits it uses, measured the way `qlhost summary` measures it:
+// build the config's network with its recipe and run one pre-processed test
+// sample through NetworkSummary.
+#include <cstdint>
+#include <string>
+
+#include <torch/types.h>
+
+#include "manager/config/ExperimentConfig.h"
+#include "quantlab/Dataset.h"
+#include "quantlab/Topology.h"
+#include "quantlib/graph/NetworkSummary.h"
+
+namespace quantlab::compare {
+
+struct NetworkCost {
+  std::int64_t size_bytes = 0;
+  std::int64_t bops = 0;
+  std::string bits;  // see bits_text
+};
+
+// The first sample of `data` as `topology` feeds it to its network (no
+// augmentation); DataError when the data set is empty.
+torch::Tensor summary_sample(const Dataset& data, const Topology& topology);
+
+// The config's network built and quantized by its recipe, never from
+// pretrained weights (the cost does not depend on them), then summarized.
+NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample);
+
+// The distinct weight bits and input-activation bits of the layers that have
+// weights, ascending: "W4/8 A4/32" (inputs of 32 bits are the unquantized
+// data entering the first layer or a layer with no quantizer before it).
+std::string bits_text(const quantlib::graph::NetworkSummary& summary);
+
+}  // namespace quantlab::compare

@@ -12,6 +12,8 @@
 #include <torch/torch.h>
 
 #include "host/Commands.h"
+#include "manager/compare/NetworkCost.h"
+#include "manager/compare/Text.h"
 #include "manager/config/ExperimentConfig.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
@@ -35,21 +37,7 @@ struct SummaryOptions {
   std::string home;
 };
 
-// 3 significant digits with a decimal unit: 824 -> "824", 4643840 -> "4.64M".
-std::string human(double value, const std::string& unit_suffix = "") {
-  static const char* const units[] = {"", "K", "M", "G", "T", "P"};
-  size_t unit = 0;
-  while (value >= 999.5 && unit + 1 < std::size(units)) {
-    value /= 1000.0;
-    ++unit;
-  }
-  char text[32];
-  const int decimals = unit == 0 ? 0 : value < 9.995 ? 2 : value < 99.95 ? 1 : 0;
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  std::string result = text;
-  if (!unit_suffix.empty()) return result + " " + units[unit] + unit_suffix;
-  return result + units[unit];
-}
+using compare::with_unit;
 
 std::string grouped(int64_t value) {
   std::string digits = std::to_string(value);
@@ -84,11 +72,11 @@ void print_table(std::ostream& out, const std::string& title, const NetworkSumma
   out << title << "\n";
   row("layer", "type", "output", "params", "MACs", "W bits", "A bits", "BOPs", "memory");
   for (const LayerSummary& layer : summary.layers)
-    row(layer.name, layer.type, shape_text(layer.output_shape), human(layer.parameters), human(layer.macs),
-        optional_text(layer.weight_bits), optional_text(layer.input_bits), human(layer.bops),
-        human(layer.memory_bytes(), "B"));
-  row("total", "", "", human(summary.parameters), human(summary.macs), "", "", human(summary.bops),
-      human(summary.size_bytes(), "B"));
+    row(layer.name, layer.type, shape_text(layer.output_shape), with_unit(layer.parameters),
+        with_unit(layer.macs), optional_text(layer.weight_bits), optional_text(layer.input_bits), with_unit(layer.bops),
+        with_unit(layer.memory_bytes(), "B"));
+  row("total", "", "", with_unit(summary.parameters), with_unit(summary.macs), "", "", with_unit(summary.bops),
+      with_unit(summary.size_bytes(), "B"));
   out << "parameters " << grouped(summary.parameters) << ", model size " << grouped(summary.size_bytes())
       << " bytes, MACs " << grouped(summary.macs) << ", BOPs " << grouped(summary.bops) << " (per sample)\n";
 }
@@ -131,9 +119,7 @@ int summary_command(const Arguments& arguments) {
   // only reads what is there (a missing data set is the run's error).
   const StorageMap storage(resolve_home(options.home));
   const auto test_data = plugin.problem->dataset(Partition::test, storage.problem_folder(plugin.name) / "data");
-  if (test_data->size() < 1) throw DataError(test_data->describe() + ": expected at least one test sample");
-  auto generator = at::detail::createCPUGenerator(0);
-  const torch::Tensor sample = topology->preprocess(test_data->get({0}), false, generator).input;
+  const torch::Tensor sample = compare::summary_sample(*test_data, *topology);
 
   const BuiltNetwork plain = build_network(*topology, plain_config);
   const BuiltNetwork quantized = build_network(*topology, config);
@@ -149,8 +135,8 @@ int summary_command(const Arguments& arguments) {
   std::cout << "\n";
   print_table(std::cout, "after the recipe: " + recipe, after);
   std::cout << "\ncompression: model size " << grouped(before.size_bytes()) << " -> " << grouped(after.size_bytes())
-            << " bytes (" << ratio(before.size_bytes(), after.size_bytes()) << "), BOPs " << human(before.bops)
-            << " -> " << human(after.bops) << " (" << ratio(before.bops, after.bops) << ")\n";
+            << " bytes (" << ratio(before.size_bytes(), after.size_bytes()) << "), BOPs " << with_unit(before.bops)
+            << " -> " << with_unit(after.bops) << " (" << ratio(before.bops, after.bops) << ")\n";
   return 0;
 }
 

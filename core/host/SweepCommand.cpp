@@ -62,7 +62,8 @@ po::options_description sweep_options_description(SweepOptions& options) {
       ("help,h", "this help")
       ("plugin", po::value(&options.plugin)->required(), "problem plugin")
       ("topology", po::value(&options.topology)->required(), "topology every point trains")
-      ("sweep", po::value(&options.sweep_file)->required(), "sweep file (YAML), e.g. configs/fashionmnist/sweeps/lr.yaml")
+      ("sweep", po::value(&options.sweep_file)->required(),
+       "sweep file (YAML), e.g. configs/fashionmnist/sweeps/SimpleCNN.lr.yaml")
       ("set", po::value(&options.overrides)->composing(),
        "dotted.key=value for every point, or dotted.key=a,b,c: one more grid axis (repeatable)")
       ("jobs", po::value(&options.jobs), "points trained at once (default 1); they share the cores")

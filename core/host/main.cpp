@@ -44,8 +44,8 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
   }
   if (arguments[0].rfind("-", 0) != 0)
     throw quantlab::ConfigError("qlhost " + arguments[0] +
-                                ": unknown command (expected storage, problem, plugin, summary, sweep, compare, report, or options "
-                                "such as --plugin)");
+                                ": unknown command (expected storage, problem, plugin, summary, sweep, compare, "
+                                "report, or options such as --plugin)");
   return quantlab::run_experiment(arguments, communicator);
 }
 

@@ -108,7 +108,8 @@ void SyncBatchNormImpl::adopt(const torch::nn::BatchNormOptions& options, const 
                               const torch::Tensor& running_var, const torch::Tensor& num_batches_tracked) {
   TORCH_CHECK(options.affine() && options.track_running_stats(),
               "SyncBatchNorm: only affine batch norms that track running statistics");
-  TORCH_CHECK(options.momentum().has_value(), "SyncBatchNorm: a cumulative moving average (momentum None) is not supported");
+  TORCH_CHECK(options.momentum().has_value(),
+              "SyncBatchNorm: a cumulative moving average (momentum None) is not supported");
   eps_ = options.eps();
   momentum_ = *options.momentum();
   weight_ = register_parameter("weight", weight);

@@ -26,7 +26,7 @@
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
-#include "manager/sweep/MedianPruning.h"
+#include "manager/sweep/Pruning.h"
 #include "manager/sweep/SweepIndex.h"
 #include "manager/sweep/SweepSpec.h"
 #include "manager/tensorboard/EventReader.h"
@@ -160,7 +160,7 @@ class SweepRunner {
     for (;;) {
       reap_children();
       learn_experiment_ids();
-      if (spec_.prune.method == "median" &&
+      if (spec_.prune.method != "none" &&
           std::chrono::steady_clock::now() - last_prune_check > std::chrono::seconds(1)) {
         prune_children();
         last_prune_check = std::chrono::steady_clock::now();
@@ -389,16 +389,18 @@ class SweepRunner {
     std::vector<std::map<int, double>> finished;
     for (const auto& point : index.points)
       if (point.status == PointStatus::Done && point.exp_id) finished.push_back(epoch_metrics(*point.exp_id));
-    const sweep::PruneRule rule{spec_.prune.after_epoch, spec_.prune.min_finished};
+    const sweep::PruneRule rule{spec_.prune.method, spec_.prune.after_epoch, spec_.prune.min_finished,
+                                spec_.prune.eta};
     for (auto& child : children_) {
       if (!child.exp_id) continue;
       const auto mine = epoch_metrics(*child.exp_id);
       if (mine.empty()) continue;
-      const auto [epoch, value] = *mine.rbegin();
+      const auto epoch = sweep::judging_epoch(mine.rbegin()->first, rule);
+      if (!epoch || mine.count(*epoch) == 0) continue;
       std::vector<double> others;
       for (const auto& metrics : finished)
-        if (const auto it = metrics.find(epoch); it != metrics.end()) others.push_back(it->second);
-      const auto reason = sweep::median_prune(value, epoch, others, rule, target_.higher_is_better);
+        if (const auto it = metrics.find(*epoch); it != metrics.end()) others.push_back(it->second);
+      const auto reason = sweep::prune_reason(mine.at(*epoch), *epoch, others, rule, target_.higher_is_better);
       if (!reason) continue;
       update_index([&](SweepIndex& updated) {
         updated.points[child.slot].status = PointStatus::Pruned;

@@ -123,7 +123,8 @@ TEST_CASE("a 2x2 sweep killed during its second point resumes without retraining
     CHECK(logbook.list_experiments().size() == 4);
     CHECK(sweep::SweepIndex::read(index_file).fingerprint == index.fingerprint);
 
-    const auto renewed = test::run_process(sweep_run(home.path(), file, {"--force-new", "--set", "data.max_train_samples=300"}));
+    const auto renewed =
+        test::run_process(sweep_run(home.path(), file, {"--force-new", "--set", "data.max_train_samples=300"}));
     INFO(renewed.output);
     CHECK(renewed.status == 0);
     CHECK(logbook.list_experiments().size() == 8);
@@ -147,10 +148,14 @@ TEST_CASE("a sweep with a bad point is refused before anything runs", "[qlhost][
   test::write_bytes(file, "grid: {training.optimizer.params.lr: [0.1]}\ntopology: SimpleCNN\n");
   const auto wrong_topology = test::run_process(sweep_run(home.path(), file));
   CHECK(wrong_topology.status == 2);
-  CHECK_THAT(wrong_topology.output, Catch::Contains("bad.yaml: topology: expected the --topology it is run with (MLP)"));
+  CHECK_THAT(wrong_topology.output,
+             Catch::Contains("bad.yaml: topology: expected the --topology it is run with (MLP)"));
 }
 
-TEST_CASE("median pruning stops a point worse than the finished ones", "[qlhost][e2e][sweep]") {
+TEST_CASE("median pruning and successive halving stop a point worse than the finished ones", "[qlhost][e2e][sweep]") {
+  // Halving with eta 2 at rungs 1, 2, 4: of the 2 finished points and lr 5, one goes on.
+  const std::string method = GENERATE(as<std::string>{}, "median", "halving, eta: 2");
+  CAPTURE(method);
   test::TempDir home;
   const fs::path file = home / "prune.yaml";
   // Two sane learning rates finish first; lr 5 diverges and is judged from epoch 1 on.
@@ -158,7 +163,7 @@ TEST_CASE("median pruning stops a point worse than the finished ones", "[qlhost]
 set: {experiment.n_epochs: 8, experiment.seed: 1, data.max_train_samples: 2000, data.max_valid_samples: 300,
       training.lr_scheduler.params.T_max: 8}
 grid: {training.optimizer.params.lr: [0.001, 0.002, 5.0]}
-prune: {method: median, after_epoch: 1, min_finished: 2}
+prune: {method: )" + method + R"(, after_epoch: 1, min_finished: 2}
 )");
   const auto result = test::run_process(sweep_run(home.path(), file));
   INFO(result.output);
@@ -168,7 +173,7 @@ prune: {method: median, after_epoch: 1, min_finished: 2}
   CHECK(index.points[0].status == sweep::PointStatus::Done);
   CHECK(index.points[1].status == sweep::PointStatus::Done);
   CHECK(index.points[2].status == sweep::PointStatus::Pruned);
-  CHECK_THAT(index.points[2].message, Catch::Contains("is worse than the median"));
+  CHECK_THAT(index.points[2].message, Catch::Contains(method == "median" ? "is worse than the median" : "go on"));
   // Stopped early: its experiment never reached the last epoch.
   CHECK_FALSE(fs::exists(Logbook(logs(home.path())).epoch_checkpoint(*index.points[2].exp_id, 0, 8)));
   CHECK_THAT(result.output, Catch::Contains("2 done, 1 pruned"));

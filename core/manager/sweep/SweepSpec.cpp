@@ -371,10 +371,13 @@ void read_random(Reading& reading, const Params& top) {
 
 PruneSpec read_prune(const Params& top) {
   const Params prune = top.at("prune");
-  prune.only({"method", "after_epoch", "min_finished"});
+  prune.only({"method", "after_epoch", "min_finished", "eta"});
   PruneSpec spec;
   spec.method = prune.get<std::string>("method", spec.method);
-  if (spec.method != "none" && spec.method != "median") prune.fail("method", "none or median");
+  if (spec.method != "none" && spec.method != "median" && spec.method != "halving")
+    prune.fail("method", "none, median or halving");
+  spec.eta = prune.get<int>("eta", spec.eta);
+  if (spec.eta < 2) prune.fail("eta", "an integer >= 2, the fraction 1/eta of points kept at each rung");
   spec.after_epoch = prune.get<int>("after_epoch", spec.after_epoch);
   if (spec.after_epoch < 1) prune.fail("after_epoch", "an epoch counting from 1");
   spec.min_finished = prune.get<int>("min_finished", spec.min_finished);
@@ -467,7 +470,7 @@ SweepSpec SweepSpec::load(const std::filesystem::path& file, const std::vector<s
   const auto& axes = reading.axes;
   if (axes.empty())
     throw ConfigError(source + ": expected at least one of grid, zip, random, a --set key=a,b axis or repeat > 1 "
-                               "(a single configuration is one experiment: qlhost train --set runs it)");
+                               "(a single configuration is one experiment: qlhost --set runs it)");
 
   std::size_t total = 1;
   for (const auto& axis : axes)

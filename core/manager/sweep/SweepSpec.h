@@ -10,7 +10,7 @@
 //   zip: [{network.params.channels: [[16, 32], [32, 64]], network.params.dropout: [0.1, 0.25]}]
 //   random: {samples: 4, seed: 1, params: {training.optimizer.params.weight_decay: {log_uniform: [1.0e-5, 1.0e-3]}}}
 //   repeat: 2                            # seeds 1..K per point
-//   prune: {method: median, after_epoch: 1, min_finished: 2}
+//   prune: {method: median, after_epoch: 1, min_finished: 2}   # or method: halving, eta: 3
 //
 // Axes, in this order: each grid key (file order), each `--set key=a,b,c`
 // from the command line, each zip group (its lists vary together), the random
@@ -59,9 +59,10 @@ struct Point {
 };
 
 struct PruneSpec {
-  std::string method = "none";  // none | median
+  std::string method = "none";  // none | median | halving (see Pruning.h)
   int after_epoch = 1;          // first epoch (counting from 1) at which a point may be pruned
   int min_finished = 2;         // points that must have reached an epoch before it is compared
+  int eta = 3;                  // halving: keep the best 1/eta at rungs after_epoch * eta^k
 };
 
 struct SweepSpec {

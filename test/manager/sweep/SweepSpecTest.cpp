@@ -300,7 +300,7 @@ TEST_CASE("bad sweep files name the file and the sweep key", "[sweep]") {
   CHECK(error_of("repeat: 0\n") == "F: repeat: expected a positive number of seeds per point, got 0");
   CHECK(error_of("set: {a: 1}\n") ==
         "F: expected at least one of grid, zip, random, a --set key=a,b axis or "
-        "repeat > 1 (a single configuration is one experiment: qlhost train --set runs it)");
+        "repeat > 1 (a single configuration is one experiment: qlhost --set runs it)");
   const std::string eleven = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
   CHECK(error_of("grid: {a: " + eleven + ", b: " + eleven + ", c: " + eleven + ", d: " + eleven + ", e: " + eleven +
                  "}\n") == "F: expected at most 100000 points, the axes make more");
@@ -308,7 +308,10 @@ TEST_CASE("bad sweep files name the file and the sweep key", "[sweep]") {
   CHECK(error_of("name: 'my sweep'\nrepeat: 2\n").find("F: name: expected a sweep name of letters") == 0);
   CHECK(SweepFile("repeat: 2\n", "bad name.yaml").error().find("cannot name a sweep folder") != std::string::npos);
   CHECK(error_of("repeat: 2\nprune: {method: hyperband}\n") ==
-        "F: prune.method: expected none or median, got hyperband");
+        "F: prune.method: expected none, median or halving, got hyperband");
+  CHECK(error_of("repeat: 2\nprune: {method: halving, eta: 1}\n") ==
+        "F: prune.eta: expected an integer >= 2, the fraction 1/eta of points kept at each rung, got 1");
+  CHECK(SweepFile("repeat: 2\nprune: {method: halving, eta: 4}\n").load().prune.eta == 4);
   CHECK(error_of("repeat: 2\nprune: {after_epoch: 0}\n") ==
         "F: prune.after_epoch: expected an epoch counting from 1, got 0");
   CHECK(error_of("repeat: 2\nprune: {min_finished: 0}\n").find("F: prune.min_finished: expected") == 0);

@@ -372,3 +372,23 @@ TEST_CASE("test mode under mpirun reports the accuracy one process reports", "[q
   CHECK_FALSE(expected.empty());
   CHECK(metric_after(parallel.output, "test fold 0") == expected);
 }
+
+// LSQ sets its steps from the first batch each rank sees, TQT its thresholds
+// likewise, and batch norms keep per-rank statistics; the trainer re-aligns
+// every rank on rank 0 at each epoch's first step and checks, after each
+// epoch, that all ranks hold the same network to the bit.
+TEST_CASE("ranks stay in step with quantizers that initialise from their data", "[qlhost][e2e][mpi]") {
+  for (const std::string variant : {"lsq-w4a4", "tqt-w4a4"}) {
+    CAPTURE(variant);
+    test::TempDir home;
+    auto options = quick(2, 1000);
+    options.insert(options.end(), {"--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN." +
+                                                   variant + ".yaml",
+                                   "--set", "network.pretrained=null"});
+    const auto result = test::run_process(under_mpirun(2, qlhost(home.path(), options)));
+    INFO(result.output);
+    REQUIRE(result.status == 0);
+    CHECK_THAT(result.output, Catch::Contains("epoch 2/2 done"));
+    CHECK_THAT(result.output, !Catch::Contains("differs from rank 0"));
+  }
+}

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -197,7 +198,39 @@ struct Trainer::Impl {
     if (communicator.size() == 1) return;
     torch::NoGradGuard no_grad;
     for (auto& parameter : network.parameters()) communicator.broadcast(parameter);
+    broadcast_buffers(network);
+  }
+
+  // Running statistics (batch norm) follow each rank's batches; rank 0's are
+  // the network's, as they are what its checkpoints keep.
+  void broadcast_buffers(Network& network) {
+    if (communicator.size() == 1) return;
+    torch::NoGradGuard no_grad;
     for (auto& buffer : network.buffers()) communicator.broadcast(buffer);
+  }
+
+  // Whether every rank holds rank 0's parameters and buffers, to the bit: a
+  // fingerprint (sum and sum of squares, in double) compared on each rank,
+  // the mismatches counted over all. A network that drifted apart is logged.
+  void check_ranks_agree(Network& network, int fold, int epoch) {
+    if (communicator.size() == 1) return;
+    torch::NoGradGuard no_grad;
+    torch::Tensor fingerprint = torch::zeros({2}, torch::kDouble);
+    for (const auto& tensors : {network.parameters(), network.buffers()})
+      for (const auto& tensor : tensors) {
+        const torch::Tensor values = tensor.to(torch::kDouble);
+        fingerprint[0] += values.sum();
+        fingerprint[1] += values.square().sum();
+      }
+    torch::Tensor root = fingerprint.clone();
+    communicator.broadcast(root);
+    // Bitwise: a buffer may hold NaN on purpose (INQ marks weights not yet frozen so).
+    const bool same = std::memcmp(root.data_ptr<double>(), fingerprint.data_ptr<double>(), 2 * sizeof(double)) == 0;
+    torch::Tensor differing = torch::tensor({same ? 0.0 : 1.0}, torch::kDouble);
+    communicator.allreduce_sum(differing);
+    if (differing.item<double>() > 0 && communicator.is_root())
+      log.warn("fold {} epoch {}/{}: {} rank(s) hold a network that differs from rank 0's", fold, epoch + 1,
+               config.n_epochs, static_cast<int>(differing.item<double>()));
   }
 
   // Averages gradients over the ranks during and after backward; none on one rank.
@@ -263,6 +296,13 @@ struct Trainer::Impl {
       const torch::Tensor loss = session.loss(output, batch.target);
       loss.backward();
       if (session.reducer) session.reducer->finish();
+      // A quantizer that sets its range from the first batch it sees (LSQ,
+      // TQT), or from statistics of the epoch before (STE), set it from this
+      // rank's shard, and batch norms keep per-rank running statistics: at the
+      // first step of each epoch every rank takes rank 0's parameters and
+      // buffers before the optimizer steps (weight decay and momentum read
+      // the parameters), so the ranks go on training one network.
+      if (b == 0) broadcast_network(*session.network);
       if (session.tracker && b + 1 == batches) session.tracker->record_gradients();
       session.optimizer->step();
       step_seconds += seconds_since(step_start);
@@ -283,6 +323,7 @@ struct Trainer::Impl {
                  running.at(target.metric));
       }
     }
+    broadcast_buffers(*session.network);  // validation and checkpoints see rank 0's statistics
     PassResult result = reduce(loss_sum, samples, start);
     if (session.reducer) {
       result.step_seconds = step_seconds;
@@ -434,6 +475,7 @@ struct Trainer::Impl {
         set_learning_rate(*session.optimizer, lr);
         for (auto& controller : session.controllers) controller->step_pre_training(epoch, *session.optimizer);
         const PassResult train = train_epoch(session, *data, train_indices, fold, epoch);
+        check_ranks_agree(*session.network, fold, epoch);
         for (auto& controller : session.controllers) controller->step_pre_validation(epoch);
         const PassResult valid = evaluate(session, *valid_data, valid_indices);
         session.schedule.step(epoch, valid.metrics);

@@ -323,7 +323,8 @@ TEST_CASE("one step on 2 ranks with batch B equals one step on 1 rank with batch
   }
 }
 
-TEST_CASE("a rank that dies ends the whole mpirun job; the experiment resumes under mpirun", "[qlhost][e2e][mpi][resume]") {
+TEST_CASE("a rank that dies ends the whole mpirun job and the experiment resumes under mpirun",
+          "[qlhost][e2e][mpi][resume]") {
   test::TempDir home;
   const int epochs = 3;
   auto options = quick(epochs, 1000);
@@ -391,4 +392,20 @@ TEST_CASE("ranks stay in step with quantizers that initialise from their data", 
     CHECK_THAT(result.output, Catch::Contains("epoch 2/2 done"));
     CHECK_THAT(result.output, !Catch::Contains("differs from rank 0"));
   }
+}
+
+TEST_CASE("a run killed between the last best.ckpt and its epoch checkpoint gets the latter back",
+          "[qlhost][e2e][resume]") {
+  test::TempDir home;
+  REQUIRE(test::run_process(qlhost(home.path(), quick(1, 300))).status == 0);
+  const Logbook logbook(logs(home.path()));
+  const fs::path last = logbook.epoch_checkpoint(0, 0, 1);
+  REQUIRE(fs::exists(logbook.best_checkpoint(0, 0)));
+  fs::remove(last);  // as if killed right after best.ckpt was written
+  const auto again = test::run_process(qlhost(home.path(), {"--exp-id", "0"}));
+  INFO(again.output);
+  REQUIRE(again.status == 0);
+  CHECK_THAT(again.output, Catch::Contains("restored") && Catch::Contains("complete (1 epochs)"));
+  REQUIRE(fs::exists(last));
+  CHECK(test::read_bytes(last) == test::read_bytes(logbook.best_checkpoint(0, 0)));
 }

@@ -12,6 +12,7 @@
 #include "manager/data/Sampler.h"
 #include "manager/dist/GradientReducer.h"
 #include "manager/dist/SyncBatchNorm.h"
+#include "manager/logbook/AtomicFile.h"
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/train/Checkpoint.h"
 #include "manager/train/LrSchedule.h"
@@ -408,6 +409,15 @@ struct Trainer::Impl {
     communicator.broadcast(resume_path);
     communicator.broadcast(epochs_done);
     if (epochs_done.item<std::int64_t>() >= config.n_epochs) {
+      // Killed between writing the last epoch's best.ckpt and its
+      // epochNNNN.ckpt: the two hold the same state, so the last checkpoint
+      // is restored from the best one.
+      const auto last = logbook.epoch_checkpoint(id, fold, config.n_epochs);
+      if (communicator.is_root() && !std::filesystem::exists(last) &&
+          std::filesystem::path(resume_path) == logbook.best_checkpoint(id, fold)) {
+        write_file_atomically(last, read_file_bytes(resume_path));
+        log.info("fold {}: restored {} from best.ckpt (the run ended between writing the two)", fold, last.string());
+      }
       log.info("fold {}: complete ({} epochs)", fold, config.n_epochs);
       return false;
     }

@@ -49,7 +49,7 @@ TEST_CASE("list_layers: dotted names, types and calling Blocks in registration o
   for (const auto& layer : layers) CHECK(layer.original_type.empty());
 }
 
-TEST_CASE("list_layers: a twin answers to its original's type and stands for it; quantizers are listed",
+TEST_CASE("list_layers: a twin answers to its original's type and stands for it and quantizers are listed",
           "[graph]") {
   auto network = std::make_shared<SmallNet>();
   graph::replace_with_twins(*network, {graph::find_layer(*network, "features.conv1")});
@@ -71,7 +71,7 @@ TEST_CASE("list_layers: a twin answers to its original's type and stands for it;
   CHECK(quantizer.parent == nullptr);  // not a layer the block calls
 }
 
-TEST_CASE("find_layer names the missing layer; names_by_module maps modules back to names", "[graph]") {
+TEST_CASE("find_layer names the missing layer and names_by_module maps modules back to names", "[graph]") {
   auto network = std::make_shared<SmallNet>();
   CHECK_THROWS_WITH(graph::find_layer(*network, "features.conv3"), Catch::Contains("'features.conv3'"));
   const auto names = graph::names_by_module(*network);

@@ -129,7 +129,7 @@ TEST_CASE("AnaQuantizer's scale and noise travel in its state dict", "[ana]") {
   CHECK(torch::equal(loaded->forward(other), saved->forward(other)));
 }
 
-TEST_CASE("AnaQuantizer: disabled is the identity; bad arguments are refused", "[ana]") {
+TEST_CASE("AnaQuantizer: disabled is the identity and bad arguments are refused", "[ana]") {
   AnaQuantizer quantizer(AnaLevels::Ternary, 3, AnaNoise::Uniform, AnaForward::Expectation);
   quantizer.set_enabled(false);
   const torch::Tensor x = torch::randn({10});

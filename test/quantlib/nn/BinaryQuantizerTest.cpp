@@ -21,7 +21,7 @@ TEST_CASE("BinaryQuantizer quantizes weights (per tensor or channel) or activati
   CHECK_THROWS_WITH(BinaryQuantizer(BinaryQuantizer::Kind::Activations, 3), Catch::Contains("activations"));
 }
 
-TEST_CASE("BinaryQuantizer has no state to save; a loaded copy quantizes the same; disabled is identity",
+TEST_CASE("BinaryQuantizer has no state to save and a loaded copy quantizes the same and disabled is identity",
           "[weights]") {
   torch::manual_seed(9);
   BinaryQuantizer saved(BinaryQuantizer::Kind::Weights, 2);

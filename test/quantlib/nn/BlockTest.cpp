@@ -223,7 +223,7 @@ TEST_CASE("LayerObserver sees each called layer once per call with its input and
   CHECK(recorder.seen.size() == 3);
 }
 
-TEST_CASE("ObserveLayers guards nest; nested Blocks are reported after their layers", "[graph]") {
+TEST_CASE("ObserveLayers guards nest and nested Blocks are reported after their layers", "[graph]") {
   quantlib::nn::Sequential inner;
   inner->push_back("linear", torch::nn::Linear(3, 3));
   inner->push_back("relu", torch::nn::ReLU());

@@ -39,7 +39,7 @@ TEST_CASE("SteQuantizer records max |x| while monitoring, then quantizes to n_le
   CHECK(y.abs().max().item<float>() == Approx(m));  // beyond m: clamped to the extreme level
 }
 
-TEST_CASE("SteQuantizer refuses to quantize before anything was recorded; reset forgets", "[quantnn]") {
+TEST_CASE("SteQuantizer refuses to quantize before anything was recorded and reset forgets", "[quantnn]") {
   SteQuantizer quantizer(3);
   quantizer.set_enabled(true);
   CHECK_THROWS_AS(quantizer.forward(torch::ones({2})), c10::Error);

@@ -27,7 +27,7 @@ TEST_CASE("TernaryQuantizer quantizes weights (per tensor or channel) or activat
   CHECK_THROWS_WITH(TernaryQuantizer(Kind::Weights, 0, -1.0), Catch::Contains("non-negative"));
 }
 
-TEST_CASE("TernaryQuantizer has no state to save; a loaded copy quantizes the same; disabled is identity",
+TEST_CASE("TernaryQuantizer has no state to save and a loaded copy quantizes the same and disabled is identity",
           "[weights]") {
   torch::manual_seed(11);
   TernaryQuantizer saved(TernaryQuantizer::Kind::Weights, 2);

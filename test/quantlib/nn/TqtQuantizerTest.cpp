@@ -28,7 +28,7 @@ TEST_CASE("TqtQuantizer sets log2_t from max |x| of the first batch, quantizes a
   CHECK(quantizer.log2_t().grad().abs().item<float>() > 0.0f);
 }
 
-TEST_CASE("TqtQuantizer: an all-zero first batch still gives a usable threshold; disabled is identity",
+TEST_CASE("TqtQuantizer: an all-zero first batch still gives a usable threshold and disabled is identity",
           "[quantnn]") {
   TqtQuantizer quantizer(8, ops::Signedness::Unsigned);
   const torch::Tensor zeros = torch::zeros({4});

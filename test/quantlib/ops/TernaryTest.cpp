@@ -67,7 +67,7 @@ TEST_CASE("ternary_weights follows TWN: delta = 0.7 mean|w|, a = mean |w| above 
   REQUIRE(torch::equal(w.grad(), floats({2, 2, 2, 0, 2, 2})));
 }
 
-TEST_CASE("ternary_weights per channel: each channel its own delta and a; an all-zero channel stays zero",
+TEST_CASE("ternary_weights per channel: each channel its own delta and a and an all-zero channel stays zero",
           "[weights]") {
   const torch::Tensor w = torch::stack({floats({1.0f, -1.0f, 0.1f, 0.0f}), floats({0.0f, 0.0f, 0.0f, 0.0f}),
                                         floats({0.02f, -0.5f, 0.4f, 0.03f})});

@@ -102,7 +102,10 @@ TEST_CASE("a 2x2 sweep killed during its second point resumes without retraining
   CHECK(logbook.list_experiments() == std::vector<int>{0, 1, 2, 3});
   CHECK(fs::last_write_time(done_checkpoint) == done_time);
   CHECK(runs_logged(logbook, *index.points[0].exp_id) == 1);
-  CHECK(runs_logged(logbook, *index.points[1].exp_id) == 2);
+  // The killed point ran again in its own experiment (its first run may have
+  // died before it logged a line).
+  CHECK(runs_logged(logbook, *index.points[1].exp_id) >= 1);
+  CHECK_THAT(resumed.output, Catch::Contains("point 1 (") && Catch::Contains(") resumes exp0001"));
   // Each point trained what it says: the grid's values are in its config.
   CHECK_THAT(test::read_text(logbook.config_file(*index.points[3].exp_id)),
              Catch::Contains("lr: 0.05") && Catch::Contains("[32, 32]"));

@@ -1,9 +1,12 @@
 #pragma once
-// How a per-channel weight op splits its tensor (internal): `count` slices
-// along dim 0 of `size` elements each, or one slice of everything.
+// What the binary and ternary ops share (internal): how a per-channel weight
+// op splits its tensor, `count` slices along dim 0 of `size` elements each or
+// one slice of everything, and their straight-through backward.
 #include <cstdint>
 
 #include <torch/types.h>
+
+#include "quantlib/ops/kernels/SignKernels.h"
 
 namespace quantlib::ops::detail {
 
@@ -15,6 +18,15 @@ struct Channels {
 inline Channels channels_of(const torch::Tensor& w, bool per_channel) {
   const int64_t count = per_channel ? w.size(0) : 1;
   return {count, count == 0 ? 0 : w.numel() / count};
+}
+
+// grad_y where |x| <= 1, else 0 (the derivative of hardtanh), contiguous.
+inline torch::Tensor clipped_straight_through_grad(const torch::Tensor& x, const torch::Tensor& grad_y) {
+  const torch::Tensor grad = grad_y.contiguous();
+  torch::Tensor grad_x = torch::empty_like(x, torch::MemoryFormat::Contiguous);
+  kernels::cpu::clipped_straight_through_backward(x.data_ptr<float>(), grad.data_ptr<float>(),
+                                                  grad_x.data_ptr<float>(), x.numel());
+  return grad_x;
 }
 
 }  // namespace quantlib::ops::detail

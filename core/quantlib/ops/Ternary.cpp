@@ -78,13 +78,8 @@ class TernaryFunction : public torch::autograd::Function<TernaryFunction> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     torch::Tensor grad_x;
-    if (ctx->needs_input_grad(0)) {
-      const torch::Tensor input = ctx->get_saved_variables()[0];
-      const torch::Tensor grad_y = grad_outputs[0].contiguous();
-      grad_x = torch::empty_like(input, torch::MemoryFormat::Contiguous);
-      kernels::cpu::clipped_straight_through_backward(input.data_ptr<float>(), grad_y.data_ptr<float>(),
-                                                      grad_x.data_ptr<float>(), input.numel());
-    }
+    if (ctx->needs_input_grad(0))
+      grad_x = detail::clipped_straight_through_grad(ctx->get_saved_variables()[0], grad_outputs[0]);
     return {grad_x, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };

@@ -27,18 +27,22 @@ usage: bench/accuracy.sh [options]
   --build DIR       build folder holding qlhost and problems/libfashionmnist.so (default: $root/build)
   --configs DIR     folder of SimpleCNN.<variant>.yaml (default: $root/configs/fashionmnist)
   --log-dir DIR     where each run's output goes (default: a new folder under \${TMPDIR:-/tmp})
+  --integer         also test each quantized variant's integer network (qlhost --mode test --integer):
+                    two more columns, its accuracy and its difference to the fake-quantized one
 EOF
 }
 
-die() { echo "accuracy.sh: $*" >&2; exit 2; }
-say() { echo "accuracy.sh: $*" >&2; }
+bench_name=accuracy.sh
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 
-home="" threads="" epochs="" fp32_exp="" log_dir=""
+home="" threads="" epochs="" fp32_exp="" log_dir="" integer=""
 build="$root/build" configs="$root/configs/fashionmnist" variants="$all_variants"
 overrides=()
 while (($#)); do
   case "$1" in
     -h|--help) usage; exit 0 ;;
+    --integer) integer=1; shift ;;
     --home|--threads|--epochs|--set|--variants|--fp32-exp|--build|--configs|--log-dir)
       (($# >= 2)) || die "$1: expected a value"
       case "$1" in
@@ -120,13 +124,19 @@ train() {
   run_id=$((10#$run_id))
 }
 
-# Tests experiment $2 (the variant $1); prints its test top-1 error in percent.
+# Tests experiment $2 (the variant $1); prints its test top-1 error in percent,
+# and with --integer for a quantized variant, the integer network's after it.
 test_error() {
-  local log="$log_dir/$1.test.log"
+  local log="$log_dir/$1.test.log" mode=(--mode test)
+  [[ -n "$integer" && "$1" != fp32 ]] && mode+=(--integer)
   say "testing $1 (experiment $2; log: $log)"
-  "$qlhost" "${common[@]}" --exp-id "$2" --mode test >"$log" 2>&1 || { say "$1: test failed: $(tail -n 1 "$log")"; return 1; }
+  "$qlhost" "${common[@]}" --exp-id "$2" "${mode[@]}" >"$log" 2>&1 || { say "$1: test failed: $(tail -n 1 "$log")"; return 1; }
   sed -n 's/.*test fold 0 (.*).*top1_error \([0-9.eE+-]*\).*/\1/p' "$log" | head -n 1 | grep . ||
     { say "$1: no top1_error in $log"; return 1; }
+  if ((${#mode[@]} > 2)); then
+    sed -n 's/.*test fold 0 integer network:.* top1_error \([0-9.eE+-]*\).* | fake-quantized.*/\1/p' "$log" |
+      head -n 1 | grep . || { say "$1: no integer top1_error in $log"; return 1; }
+  fi
 }
 
 # n_epochs as the experiment's own config.yaml says (after overrides), found
@@ -144,10 +154,20 @@ experiment_epochs() {
 rows=()
 failed=0
 fp32_accuracy=""
-row() {  # variant start epochs seconds error id
-  local accuracy delta time
+row() {  # variant start epochs seconds "error [integer-error]" id
+  local accuracy delta time integer_columns=""
+  local -a errors
+  read -r -a errors <<<"${5//$'\n'/ }"
+  set -- "$1" "$2" "$3" "$4" "${errors[0]:-}" "$6"
+  if [[ -n "$integer" ]]; then
+    if [[ -n "${errors[1]:-}" ]]; then
+      integer_columns="$(awk -v e="${errors[0]}" -v i="${errors[1]}" 'BEGIN { printf " %.2f%% | %+.2f |", 100 - i, e - i }')"
+    else
+      integer_columns=" | |"
+    fi
+  fi
   if [[ -z "$5" ]]; then
-    rows+=("| $1 | $2 | ${3:-?} | ${4:+$(clock "$4")} | failed (logs in $log_dir) | | ${6:+exp$(printf %04d "$6")} |")
+    rows+=("| $1 | $2 | ${3:-?} | ${4:+$(clock "$4")} | failed (logs in $log_dir) | |${integer:+ | |} ${6:+exp$(printf %04d "$6")} |")
     failed=1
     return
   fi
@@ -156,7 +176,7 @@ row() {  # variant start epochs seconds error id
   delta=""
   [[ -n "$fp32_accuracy" ]] && delta="$(awk -v a="$accuracy" -v f="$fp32_accuracy" 'BEGIN { printf "%+.2f", a - f }')"
   time="${4:+$(clock "$4")}"
-  rows+=("| $1 | $2 | $3 | ${time:-(earlier run)} | $accuracy% | $delta | exp$(printf %04d "$6") |")
+  rows+=("| $1 | $2 | $3 | ${time:-(earlier run)} | $accuracy% | $delta |$integer_columns exp$(printf %04d "$6") |")
 }
 
 # fp32 first: the quantized variants that start from trained weights need its id.
@@ -193,8 +213,13 @@ for variant in $variants; do
   fi
 done
 
-echo "| variant | start | epochs | wall time (train) | test top-1 accuracy | delta vs fp32 | experiment |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+if [[ -n "$integer" ]]; then
+  echo "| variant | start | epochs | wall time (train) | test top-1 accuracy | delta vs fp32 | integer path | integer - fake-quantized | experiment |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+else
+  echo "| variant | start | epochs | wall time (train) | test top-1 accuracy | delta vs fp32 | experiment |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+fi
 printf '%s\n' "${rows[@]}"
 say "logs of every run: $log_dir"
 exit "$failed"

@@ -22,8 +22,9 @@ usage: bench/data_parallel.sh [options]
 EOF
 }
 
-die() { echo "data_parallel.sh: $*" >&2; exit 2; }
-say() { echo "data_parallel.sh: $*" >&2; }
+bench_name=data_parallel.sh
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 
 samples=20000 rounds=2 bucket_mb="" build="$root/build" log_dir=""
 while (($#)); do
@@ -97,7 +98,6 @@ for ((round = 1; round <= rounds; ++round)); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^-\?$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo
 echo "SimpleCNN, batch 128 per rank, $samples samples, $rounds round(s), $(nproc) core(s), $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -111,7 +111,6 @@ for configuration in "${configurations[@]}"; do
   printf '| %s | %.0f | %s | %s |\n' "$name" "${medians[$name]}" "${rates[$name]% }" "$(echo "${waits[$name]}" | median)"
 done
 echo
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 speedup="$(ratio "${medians[2 ranks x 1 thread]}" "${medians[1 rank x 1 thread]}")"
 verdict="$(awk -v r="$speedup" 'BEGIN { print (r >= 1.8 ? "PASS" : "MISS") }')"
 echo "2 ranks x 1 thread / 1 rank x 1 thread  = $speedup   target >= 1.80   $verdict"

@@ -22,6 +22,7 @@ int summary_command(const Arguments& arguments);                           // su
 int sweep_command(const Arguments& arguments);    // sweep --plugin P --topology T --sweep FILE [--jobs J]
 int compare_command(const Arguments& arguments);  // compare --plugin P [--sweep NAME] [--format F]
 int report_command(const Arguments& arguments);   // report --plugin P [--sweep NAME] --out FILE
+int export_command(const Arguments& arguments);   // export --plugin P --topology T --exp-id N --out FILE
 
 // Reads a sub-command's options into `values`, required ones checked; false
 // when --help was asked for, after printing the options.

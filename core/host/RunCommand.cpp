@@ -38,6 +38,7 @@ struct RunOptions {
   std::string home;
   std::optional<int> threads;
   std::string exp_id_file;
+  bool integer = false;
 };
 
 po::options_description run_options_description(RunOptions& options) {
@@ -53,6 +54,9 @@ po::options_description run_options_description(RunOptions& options) {
       ("ckpt-every", po::value<int>(), "checkpoint every K epochs (default experiment.ckpt_every)")
       ("home", po::value(&options.home), "QuantLab home (default $QUANTLAB_HOME, else the current directory)")
       ("threads", po::value<int>(), "intra-op threads per rank (default: cores / ranks on this machine)")
+      ("integer", po::bool_switch(&options.integer),
+       "test mode: also integerize the network and report the integer network's metrics next to the "
+       "fake-quantized ones")
       ("exp-id-file", po::value(&options.exp_id_file),
        "write the experiment's id to this file once it exists (how qlhost sweep learns it)");
   return description;
@@ -129,6 +133,8 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
     throw ConfigError("--mode " + options.mode + ": expected train or test");
   if (options.mode == "test" && !options.experiment_id)
     throw ConfigError("--mode test: expected --exp-id N, the experiment to test");
+  if (options.integer && options.mode != "test")
+    throw ConfigError("--integer: only with --mode test --exp-id N");
   if (options.experiment_id && (!options.config_file.empty() || !options.overrides.empty()))
     throw ConfigError("--exp-id " + std::to_string(*options.experiment_id) +
                       ": the experiment's config.yaml is fixed; --config and --set start a new experiment instead");
@@ -201,7 +207,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   RunContext context{*plugin.problem, *topology, config, logbook, id, train_data, test_data, communicator, log};
   Trainer trainer(context);
   if (options.mode == "test") {
-    trainer.test();
+    trainer.test(options.integer);
     return 0;
   }
   if (!trainer.train()) {

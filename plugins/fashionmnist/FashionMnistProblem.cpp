@@ -9,7 +9,7 @@
 #include "FashionMnistTopology.h"
 #include "Mlp.h"
 #include "SimpleCnn.h"
-#include "TopKErrorMeter.h"
+#include "quantlab/TopKErrorMeter.h"
 #include "manager/data/Idx.h"
 #include "quantlab/Errors.h"
 #include "quantlab/Plugin.h"
@@ -81,7 +81,7 @@ std::shared_ptr<quantlab::Dataset> FashionMnistProblem::dataset(
 }
 
 std::unique_ptr<quantlab::Meter> FashionMnistProblem::meter() const {
-  return std::make_unique<TopKErrorMeter>();
+  return std::make_unique<quantlab::TopKErrorMeter>();
 }
 
 std::vector<std::shared_ptr<quantlab::Topology>> FashionMnistProblem::topologies() const {

@@ -52,4 +52,20 @@ std::string plugin_path(const std::string& name) {
   return std::string(QUANTLAB_BUILD_DIR) + "/problems/lib" + name + ".so";
 }
 
+std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
+                                        const std::filesystem::path& home, const std::vector<std::string>& extra) {
+  std::vector<std::string> arguments{qlhost_path(), "--plugin", plugin_path(problem), "--topology", topology,
+                                     "--home",      home.string(), "--threads", "1"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+std::vector<std::string> error_lines(const std::string& output) {
+  std::vector<std::string> found;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("qlhost: error: ", 0) == 0) found.push_back(line);
+  return found;
+}
+
 }  // namespace quantlab::test

@@ -29,4 +29,11 @@ int wait_process(pid_t pid);
 std::string qlhost_path();
 std::string plugin_path(const std::string& name);
 
+// qlhost --plugin <problem's plugin> --topology T --home H --threads 1, then `extra`.
+std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
+                                        const std::filesystem::path& home, const std::vector<std::string>& extra);
+
+// The lines of qlhost's output that report an error ("qlhost: error: ...").
+std::vector<std::string> error_lines(const std::string& output);
+
 }  // namespace quantlab::test

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/data/Batcher.h"
 #include "manager/train/NetworkBuilder.h"
 #include "quantlab/Errors.h"
 
@@ -11,8 +12,7 @@ namespace quantlab::compare {
 
 torch::Tensor summary_sample(const Dataset& data, const Topology& topology) {
   if (data.size() < 1) throw DataError(data.describe() + ": expected at least one test sample");
-  auto generator = at::detail::createCPUGenerator(0);
-  return topology.preprocess(data.get({0}), false, generator).input;
+  return data::read_batch(data, topology, {0}, false, 0).input;
 }
 
 NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample) {

@@ -133,12 +133,20 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   config.ckpt_every = positive<int>(experiment, "ckpt_every", 5);
 
   const Params data = top.at("data");
-  data.only({"bs_train", "bs_valid", "augment", "max_train_samples", "max_valid_samples"});
+  data.only({"bs_train", "bs_valid", "augment", "max_train_samples", "max_valid_samples", "workers", "prefetch",
+             "on_bad_sample"});
   config.bs_train = positive<std::int64_t>(data, "bs_train", 128);
   config.bs_valid = positive<std::int64_t>(data, "bs_valid", config.bs_train);
   config.augment = data.get<bool>("augment", false);
   config.max_train_samples = optional_positive<std::int64_t>(data, "max_train_samples");
   config.max_valid_samples = optional_positive<std::int64_t>(data, "max_valid_samples");
+  config.loader.workers = data.get<int>("workers", config.loader.workers);
+  if (config.loader.workers < 0 || config.loader.workers > 256)
+    data.fail("workers", "a number of worker threads from 0 (read batches in the training thread) to 256");
+  config.loader.prefetch = positive<int>(data, "prefetch", config.loader.prefetch);
+  const std::string on_bad_sample = data.get<std::string>("on_bad_sample", "stop");
+  if (on_bad_sample != "stop" && on_bad_sample != "skip") data.fail("on_bad_sample", "stop or skip");
+  config.loader.on_bad_sample = on_bad_sample == "skip" ? data::BadSamplePolicy::skip : data::BadSamplePolicy::stop;
 
   const Params network = top.at("network");
   network.only({"class", "params", "pretrained", "quantize"});

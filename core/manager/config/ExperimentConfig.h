@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "manager/data/Batcher.h"
 #include "quantlab/Params.h"
 
 namespace quantlab {
@@ -45,6 +46,7 @@ struct ExperimentConfig {
   bool augment = false;
   std::optional<std::int64_t> max_train_samples;
   std::optional<std::int64_t> max_valid_samples;
+  data::BatcherOptions loader;  // data.workers, data.prefetch, data.on_bad_sample
 
   std::string network_class;
   bool histograms = false;

@@ -1,6 +1,8 @@
 #include "manager/data/Sampler.h"
 
+#include <algorithm>
 #include <random>
+#include <stdexcept>
 
 namespace quantlab::data {
 
@@ -57,6 +59,18 @@ FoldSplit fold_split(std::int64_t n, int n_folds, int fold, std::uint64_t seed) 
   for (std::size_t i = 0; i < order.size(); ++i)
     (static_cast<int>(i % n_folds) == fold ? split.valid : split.train).push_back(order[i]);
   return split;
+}
+
+std::vector<std::vector<std::int64_t>> split_batches(const std::vector<std::int64_t>& indices,
+                                                     std::int64_t batch_size) {
+  if (batch_size <= 0) throw std::invalid_argument("split_batches: batch_size must be positive");
+  std::vector<std::vector<std::int64_t>> batches;
+  for (std::size_t begin = 0; begin < indices.size(); begin += static_cast<std::size_t>(batch_size)) {
+    const std::size_t end = std::min(indices.size(), begin + static_cast<std::size_t>(batch_size));
+    batches.emplace_back(indices.begin() + static_cast<std::ptrdiff_t>(begin),
+                         indices.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return batches;
 }
 
 }  // namespace quantlab::data

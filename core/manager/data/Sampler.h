@@ -20,6 +20,10 @@ std::vector<std::int64_t> training_shard(const std::vector<std::int64_t>& indice
 // padding (so every sample counts once in the all-reduced meter).
 std::vector<std::int64_t> evaluation_shard(const std::vector<std::int64_t>& indices, int rank, int world_size);
 
+// Consecutive batches of `batch_size` indices (the last one may be smaller).
+std::vector<std::vector<std::int64_t>> split_batches(const std::vector<std::int64_t>& indices,
+                                                     std::int64_t batch_size);
+
 // k-fold split of [0, n): permuted with the seed, dealt round-robin into
 // n_folds parts; fold k validates on part k and trains on the rest.
 struct FoldSplit {

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/data/Batcher.h"
 #include "manager/data/Sampler.h"
 #include "manager/dist/GradientReducer.h"
 #include "manager/dist/SyncBatchNorm.h"
@@ -19,6 +20,7 @@
 #include "manager/train/NetworkBuilder.h"
 #include "quantlib/monitor/StatisticsTracker.h"
 #include "manager/train/Optimizers.h"
+#include "manager/train/TrainedNetwork.h"
 
 namespace quantlab {
 
@@ -56,6 +58,15 @@ Loss make_loss(const Topology& topology, const Params& section) {
     const double smoothing = params.get<double>("label_smoothing", 0.0);
     if (!(smoothing >= 0 && smoothing < 1)) params.fail("label_smoothing", "a number in [0, 1)");
     return [smoothing](const torch::Tensor& output, const torch::Tensor& target) {
+      // A network built for fewer classes than the data has (network.params)
+      // would otherwise stop with LibTorch's bounds error.
+      if (output.dim() == 2 && target.dim() == 1 && target.numel() > 0) {
+        const std::int64_t largest = target.max().item<std::int64_t>();
+        if (largest >= output.size(1))
+          throw DataError(fmt::format("the data has class {} but the network outputs {} classes: expected "
+                                      "network.params to build as many outputs as the data set has classes",
+                                      largest, output.size(1)));
+      }
       return torch::nn::functional::cross_entropy(
           output, target, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(smoothing));
     };
@@ -194,6 +205,16 @@ struct Trainer::Impl {
 
   std::uint64_t seed() const { return *config.seed; }
 
+  // One pass's batches through the data pipeline (data.workers, data.prefetch,
+  // data.on_bad_sample); each skipped sample is one warning line.
+  data::Batcher make_loader(const Dataset& data, std::vector<std::vector<std::int64_t>> batches, bool augment,
+                            std::uint64_t pass_seed) {
+    return data::Batcher(data, context.topology, std::move(batches), augment, pass_seed, config.loader,
+                         [this](const std::string& reason) {
+                           log.warn("skipped an unreadable sample: {}", reason);
+                         });
+  }
+
   // Parameters and buffers as rank 0 has them.
   void broadcast_network(Network& network) {
     if (communicator.size() == 1) return;
@@ -277,9 +298,9 @@ struct Trainer::Impl {
     meter->reset();
     const auto shard = data::training_shard(indices, data::mix_seed(seed(), fold), epoch, communicator.rank(),
                                             communicator.size());
-    auto generator = at::detail::createCPUGenerator(data::mix_seed(seed(), 0xA06, fold * 100003 + epoch));
-    const std::int64_t batch_size = config.bs_train;
-    const std::int64_t batches = (static_cast<std::int64_t>(shard.size()) + batch_size - 1) / batch_size;
+    data::Batcher loader = make_loader(data, data::split_batches(shard, config.bs_train), config.augment,
+                                       data::mix_seed(seed(), 0xA06, fold * 100003 + epoch));
+    const std::int64_t batches = loader.size();
     const std::int64_t report_every = std::max<std::int64_t>(1, batches / 10);
     double loss_sum = 0;
     std::int64_t samples = 0;
@@ -287,9 +308,16 @@ struct Trainer::Impl {
     if (session.reducer) session.reducer->reset_wait_seconds();
     const auto start = Clock::now();
     for (std::int64_t b = 0; b < batches; ++b) {
-      const auto begin = shard.begin() + b * batch_size;
-      const auto end = shard.begin() + std::min<std::int64_t>((b + 1) * batch_size, shard.size());
-      Batch batch = context.topology.preprocess(data.get({begin, end}), config.augment, generator);
+      Batch batch = *loader.next();
+      if (!batch.input.defined()) {
+        // Every rank must take the same steps, or the all-reduces pair up wrongly.
+        if (communicator.size() > 1)
+          throw DataError(fmt::format("fold {} epoch {}: every sample of training batch {} was unreadable and "
+                                      "skipped; under mpirun the ranks would fall out of step (see the warnings "
+                                      "above for the files)",
+                                      fold, epoch + 1, b + 1));
+        continue;
+      }
       for (auto& controller : session.controllers) controller->step_pre_batch(epoch, b, batches);
       const auto step_start = Clock::now();
       session.optimizer->zero_grad();
@@ -324,6 +352,9 @@ struct Trainer::Impl {
                  running.at(target.metric));
       }
     }
+    if (loader.skipped() > 0)
+      log.warn("fold {} epoch {}: {} unreadable training sample(s) skipped on rank {}", fold, epoch + 1,
+               loader.skipped(), communicator.rank());
     broadcast_buffers(*session.network);  // validation and checkpoints see rank 0's statistics
     PassResult result = reduce(loss_sum, samples, start);
     if (session.reducer) {
@@ -339,16 +370,16 @@ struct Trainer::Impl {
     network.eval();
     meter->reset();
     const auto shard = data::evaluation_shard(indices, communicator.rank(), communicator.size());
-    auto generator = at::detail::createCPUGenerator(seed());
+    data::Batcher loader = make_loader(data, data::split_batches(shard, config.bs_valid), false, seed());
     double loss_sum = 0;
     std::int64_t samples = 0;
     const auto start = Clock::now();
-    for (std::size_t begin = 0; begin < shard.size(); begin += config.bs_valid) {
-      const std::size_t end = std::min(shard.size(), begin + static_cast<std::size_t>(config.bs_valid));
-      Batch batch = context.topology.preprocess(
-          data.get({shard.begin() + begin, shard.begin() + end}), false, generator);
+    bool first = true;
+    while (std::optional<Batch> next = loader.next()) {
+      Batch batch = std::move(*next);
+      if (!batch.input.defined()) continue;  // every sample unreadable and skipped
       torch::Tensor output;
-      if (session.tracker && begin == 0) {
+      if (session.tracker && std::exchange(first, false)) {
         quantlib::nn::ObserveLayers observing(*session.tracker);
         output = network.forward(batch.input);
       } else {
@@ -359,6 +390,8 @@ struct Trainer::Impl {
       samples += n;
       meter->add(context.topology.postprocess(output), batch.target);
     }
+    if (loader.skipped() > 0)
+      log.warn("evaluation: {} unreadable sample(s) skipped on rank {}", loader.skipped(), communicator.rank());
     return reduce(loss_sum, samples, start);
   }
 
@@ -528,7 +561,41 @@ struct Trainer::Impl {
     return true;
   }
 
-  std::vector<Evaluation> test() {
+  // The integer network integerize makes of the trained one, on the same
+  // batches: its metrics, and how often its argmax equals the fake-quantized
+  // network's fed the same (integer-grid) input.
+  PassResult evaluate_integer(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
+                              std::int64_t& agreeing) {
+    Network& network = *session.network;
+    torch::NoGradGuard no_grad;
+    network.eval();
+    const auto shard = data::evaluation_shard(indices, communicator.rank(), communicator.size());
+    if (shard.empty()) return reduce(0, 0, Clock::now());
+    data::Batcher loader = make_loader(data, data::split_batches(shard, config.bs_valid), false, seed());
+    std::optional<Batch> batch = loader.next();
+    while (batch && !batch->input.defined()) batch = loader.next();  // every sample unreadable and skipped
+    if (!batch) return reduce(0, 0, Clock::now());
+    const quantlib::deploy::IntegerNetwork integer =
+        integerize_trained(network, batch->input, Logbook::experiment_name(context.experiment_id));
+    meter->reset();
+    double loss_sum = 0;
+    std::int64_t samples = 0;
+    agreeing = 0;
+    const auto start = Clock::now();
+    for (; batch; batch = loader.next()) {
+      if (!batch->input.defined()) continue;  // every sample unreadable and skipped
+      const torch::Tensor output = integer.forward(batch->input);
+      const torch::Tensor reference = network.forward(integer.quantize_input(batch->input));
+      agreeing += output.argmax(1).eq(reference.argmax(1)).sum().item<std::int64_t>();
+      const std::int64_t n = batch->input.size(0);
+      loss_sum += session.loss(output, batch->target).item<double>() * n;
+      samples += n;
+      meter->add(context.topology.postprocess(output), batch->target);
+    }
+    return reduce(loss_sum, samples, start);
+  }
+
+  std::vector<Evaluation> test(bool integer) {
     const auto data = context.test_data;
     std::vector<std::int64_t> indices(data->size());
     for (std::int64_t i = 0; i < data->size(); ++i) indices[i] = i;
@@ -549,6 +616,14 @@ struct Trainer::Impl {
       const PassResult pass = evaluate(session, *data, indices);
       log.info("test fold {} ({}, epoch {}): loss {:.4f}{}", fold, file.filename().string(), progress.epochs_done,
                pass.loss, metric_text(pass.metrics));
+      if (integer) {
+        std::int64_t agreeing = 0;
+        const PassResult integer_pass = evaluate_integer(session, *data, indices, agreeing);
+        log.info("test fold {} integer network: loss {:.4f}{} | fake-quantized: loss {:.4f}{} | argmax equal to the "
+                 "fake-quantized network's on {}/{} samples (rank 0)",
+                 fold, integer_pass.loss, metric_text(integer_pass.metrics), pass.loss, metric_text(pass.metrics),
+                 agreeing, integer_pass.samples);
+      }
       results.push_back({fold, file, progress.epochs_done, pass.loss, pass.metrics});
     }
     return results;
@@ -564,6 +639,6 @@ bool Trainer::train() {
   return trained;
 }
 
-std::vector<Evaluation> Trainer::test() { return impl_->test(); }
+std::vector<Evaluation> Trainer::test(bool integer) { return impl_->test(integer); }
 
 }  // namespace quantlab

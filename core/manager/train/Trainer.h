@@ -62,8 +62,10 @@ class Trainer {
   // Trains every fold not yet complete, each from its newest checkpoint;
   // false when every fold was already complete.
   bool train();
-  // Evaluates each fold's best checkpoint (else its newest) on the test data.
-  std::vector<Evaluation> test();
+  // Evaluates each fold's best checkpoint (else its newest) on the test data;
+  // with `integer` also the integerized network (quantlib/deploy), logged
+  // next to the fake-quantized metrics.
+  std::vector<Evaluation> test(bool integer = false);
 
  private:
   struct Impl;

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 // Bump on any change to the descriptor or to a class that crosses the boundary.
-#define QUANTLAB_SDK_ABI_VERSION 1u
+#define QUANTLAB_SDK_ABI_VERSION 2u
 
 namespace quantlab {
 

@@ -1,6 +1,7 @@
 #pragma once
 // A topology is what the original called a library: one network family with
 // its pre-/post-processing, optional loss and quantization recipes.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,8 +27,20 @@ class Topology {
   virtual std::string default_config() const = 0;
   // Builds the network from `network.params`.
   virtual std::shared_ptr<Network> network(const Params& params) const = 0;
-  // Per-batch pre-processing. `augment` is true only for training batches of a
-  // config with data.augment; random choices must come from `generator`.
+  // Per-sample pre-processing of a SampleDataset's samples (decode, crop,
+  // resize, flip, normalize), run in the data pipeline's worker threads before
+  // a batch is stacked, so it must be safe to call from several threads at
+  // once. Its output inputs must share one shape. `augment` is as for
+  // preprocess; random choices must come from `seed` (drawn from the
+  // experiment's seed, the epoch and the sample's place), so batches are the
+  // same whatever the number of workers. Throws DataError for a sample it
+  // cannot read (a corrupt file); the pipeline adds the sample's source.
+  virtual Sample preprocess_sample(Sample sample, bool /*augment*/, std::uint64_t /*seed*/) const {
+    return sample;
+  }
+  // Per-batch pre-processing, also run in the pipeline's workers. `augment` is
+  // true only for training batches of a config with data.augment; random
+  // choices must come from `generator` (seeded per batch).
   virtual Batch preprocess(Batch batch, bool /*augment*/, torch::Generator& /*generator*/) const {
     return batch;
   }

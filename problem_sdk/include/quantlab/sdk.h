@@ -7,4 +7,5 @@
 #include "quantlab/Params.h"
 #include "quantlab/Plugin.h"
 #include "quantlab/Problem.h"
+#include "quantlab/TopKErrorMeter.h"
 #include "quantlab/Topology.h"

@@ -95,6 +95,26 @@ TEST_CASE("training.distributed: defaults, values and bad values", "[config]") {
   CHECK(error_of(base + "{overlap: sometimes}\n").find("c.yaml: training.distributed.overlap: expected") == 0);
 }
 
+TEST_CASE("data pipeline keys: defaults, values and bad values", "[config]") {
+  const auto defaults = parse_text(kValid);
+  CHECK(defaults.loader.workers == 2);
+  CHECK(defaults.loader.prefetch == 4);
+  CHECK(defaults.loader.on_bad_sample == quantlab::data::BadSamplePolicy::stop);
+  const std::string base =
+      "network: {class: SimpleCNN}\ntraining:\n  loss_function: {class: CrossEntropyLoss}\n  optimizer: {class: SGD}\n"
+      "data: ";
+  const auto set = parse_text(base + "{workers: 0, prefetch: 9, on_bad_sample: skip}\n");
+  CHECK(set.loader.workers == 0);
+  CHECK(set.loader.prefetch == 9);
+  CHECK(set.loader.on_bad_sample == quantlab::data::BadSamplePolicy::skip);
+  CHECK(error_of(base + "{workers: -1}\n") ==
+        "c.yaml: data.workers: expected a number of worker threads from 0 (read batches in the training thread) to "
+        "256, got -1");
+  CHECK(error_of(base + "{prefetch: 0}\n") == "c.yaml: data.prefetch: expected a positive integer, got 0");
+  CHECK(error_of(base + "{on_bad_sample: ignore}\n") ==
+        "c.yaml: data.on_bad_sample: expected stop or skip, got ignore");
+}
+
 TEST_CASE("malformed YAML is refused with its line", "[config]") {
   try {
     parse_yaml("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml");

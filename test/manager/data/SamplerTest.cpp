@@ -66,3 +66,11 @@ TEST_CASE("k-fold splits partition the data, each fold validating on its own par
   CHECK(single.train == range(7));
   CHECK(single.valid.empty());
 }
+
+TEST_CASE("split_batches cuts indices into consecutive batches with a short last one", "[data]") {
+  const auto batches = quantlab::data::split_batches({5, 4, 3, 2, 1}, 2);
+  REQUIRE(batches.size() == 3);
+  CHECK(batches[0] == std::vector<std::int64_t>{5, 4});
+  CHECK(batches[2] == std::vector<std::int64_t>{1});
+  CHECK(quantlab::data::split_batches({}, 3).empty());
+}

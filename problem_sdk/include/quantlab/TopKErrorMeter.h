@@ -4,11 +4,11 @@
 
 #include "quantlab/Meter.h"
 
-namespace fashionmnist {
+namespace quantlab {
 
 // Top-1 and top-5 classification error in percent, from logits [N, classes]
 // and class indices [N]. Statistics: float64 [count, top1_correct, top5_correct].
-class TopKErrorMeter : public quantlab::Meter {
+class TopKErrorMeter : public Meter {
  public:
   void reset() override;
   void add(const torch::Tensor& prediction, const torch::Tensor& target) override;
@@ -24,4 +24,4 @@ class TopKErrorMeter : public quantlab::Meter {
   double top5_correct_ = 0;
 };
 
-}  // namespace fashionmnist
+}  // namespace quantlab

@@ -1,10 +1,10 @@
-#include "TopKErrorMeter.h"
+#include "quantlab/TopKErrorMeter.h"
 
 #include <algorithm>
 
 #include <torch/torch.h>
 
-namespace fashionmnist {
+namespace quantlab {
 
 void TopKErrorMeter::reset() { count_ = top1_correct_ = top5_correct_ = 0; }
 
@@ -33,4 +33,4 @@ std::map<std::string, double> TopKErrorMeter::metrics(const torch::Tensor& stati
           {"top5_error", 100.0 * (1.0 - sums[2] / sums[0])}};
 }
 
-}  // namespace fashionmnist
+}  // namespace quantlab

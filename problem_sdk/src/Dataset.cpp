@@ -16,4 +16,16 @@ Batch TensorDataset::get(const std::vector<std::int64_t>& indices) const {
   return {inputs_.index_select(0, index), targets_.index_select(0, index)};
 }
 
+Batch SampleDataset::get(const std::vector<std::int64_t>& indices) const {
+  std::vector<torch::Tensor> inputs, targets;
+  inputs.reserve(indices.size());
+  targets.reserve(indices.size());
+  for (const std::int64_t index : indices) {
+    Sample one = sample(index);
+    inputs.push_back(std::move(one.input));
+    targets.push_back(std::move(one.target));
+  }
+  return {torch::stack(inputs), torch::stack(targets)};
+}
+
 }  // namespace quantlab

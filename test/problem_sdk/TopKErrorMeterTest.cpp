@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "plugins/fashionmnist/FashionMnistPlugin.h"
+#include "quantlab/TopKErrorMeter.h"
 
 namespace {
 
@@ -15,8 +15,8 @@ torch::Tensor logits_ranking(const std::vector<int>& best_first) {
 
 }  // namespace
 
-TEST_CASE("the meter counts top-1 and top-5 hits of hand-made logits", "[fashionmnist]") {
-  auto meter = fashionmnist::test::problem().meter();
+TEST_CASE("the meter counts top-1 and top-5 hits of hand-made logits", "[sdk]") {
+  auto meter = std::make_unique<quantlab::TopKErrorMeter>();
   CHECK(meter->main_metric() == "top1_error");
   CHECK_FALSE(meter->higher_is_better());
 
@@ -42,9 +42,9 @@ TEST_CASE("the meter counts top-1 and top-5 hits of hand-made logits", "[fashion
   CHECK(metrics.at("top5_error") == Approx(100.0 * 1 / 5));
 }
 
-TEST_CASE("meter statistics add up across batches and across meters", "[fashionmnist]") {
-  auto first = fashionmnist::test::problem().meter();
-  auto second = fashionmnist::test::problem().meter();
+TEST_CASE("meter statistics add up across batches and across meters", "[sdk]") {
+  auto first = std::make_unique<quantlab::TopKErrorMeter>();
+  auto second = std::make_unique<quantlab::TopKErrorMeter>();
   torch::manual_seed(3);
   const torch::Tensor logits = torch::randn({64, 10});
   const torch::Tensor targets = torch::randint(0, 10, {64}, torch::kLong);
@@ -52,12 +52,12 @@ TEST_CASE("meter statistics add up across batches and across meters", "[fashionm
   // Two batches in one meter, as two ranks would see them in two meters.
   first->add(logits.slice(0, 0, 40), targets.slice(0, 0, 40));
   first->add(logits.slice(0, 40), targets.slice(0, 40));
-  auto whole = fashionmnist::test::problem().meter();
+  auto whole = std::make_unique<quantlab::TopKErrorMeter>();
   whole->add(logits, targets);
   CHECK(torch::equal(first->statistics(), whole->statistics()));
 
   second->add(logits.slice(0, 0, 40), targets.slice(0, 0, 40));
-  auto rest = fashionmnist::test::problem().meter();
+  auto rest = std::make_unique<quantlab::TopKErrorMeter>();
   rest->add(logits.slice(0, 40), targets.slice(0, 40));
   const torch::Tensor reduced = second->statistics() + rest->statistics();
   const auto expected_top1 = 100.0 * (1.0 - logits.argmax(1).eq(targets).sum().item<double>() / 64);

@@ -1,0 +1,43 @@
+#include "manager/train/TrainedNetwork.h"
+
+#include <torch/torch.h>
+
+#include "manager/train/LrSchedule.h"
+#include "manager/train/NetworkBuilder.h"
+#include "manager/train/Optimizers.h"
+#include "manager/train/Trainer.h"
+#include "quantlab/Errors.h"
+#include "quantlib/deploy/Integerize.h"
+
+namespace quantlab {
+
+TrainedNetwork load_trained_network(const Topology& topology, const Meter& meter, const ExperimentConfig& config,
+                                    const Logbook& logbook, const std::filesystem::path& checkpoint) {
+  BuiltNetwork built = build_network(topology, config, logbook_resolver(logbook));
+  // The optimizer and schedule only take their part of the checkpoint.
+  auto optimizer = make_optimizer(config.section("training.optimizer"), built.network->parameters());
+  const Target target = target_of(config, meter);
+  LrSchedule schedule = LrSchedule::make(config.section("training.lr_scheduler"), learning_rate(*optimizer),
+                                         target.metric, target.higher_is_better);
+  TrainedNetwork trained{built.network, std::move(built.controllers), {}};
+  trained.progress =
+      load_checkpoint(checkpoint, TrainingState{*trained.network, *optimizer, schedule, trained.controllers});
+  for (auto& controller : trained.controllers) controller->step_pre_validation(trained.progress.epochs_done - 1);
+  trained.network->eval();
+  return trained;
+}
+
+quantlib::deploy::IntegerNetwork integerize_trained(Network& network, const torch::Tensor& samples,
+                                                    const std::string& what) {
+  torch::NoGradGuard no_grad;
+  network.eval();
+  try {
+    return quantlib::deploy::integerize(
+        network, [&](const torch::Tensor& x) { return network.forward(x); }, samples.slice(0, 0, 2),
+        quantlib::deploy::infer_input_quantization(samples));
+  } catch (const quantlib::deploy::IntegerizeError& error) {
+    throw ConfigError(what + ": " + error.what());
+  }
+}
+
+}  // namespace quantlab

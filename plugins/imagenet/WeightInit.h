@@ -1,0 +1,16 @@
+#pragma once
+#include <torch/nn/module.h>
+
+namespace imagenet {
+
+// How the fully connected layers start: PyTorch's own default (ResNet keeps
+// it) or N(0, 0.01) with zero bias (VGG and the MobileNets, as torchvision).
+enum class LinearInit { keep_default, normal_001 };
+
+// torchvision's initialisation of its ImageNet models, so that training from
+// scratch behaves as the published recipes expect: every conv's weight
+// Kaiming-normal with fan_out and the ReLU gain, its bias (if any) zero; every
+// batch-norm weight 1 and bias 0; linear layers as `linear` says.
+void init_weights(torch::nn::Module& network, LinearInit linear);
+
+}  // namespace imagenet

@@ -1,0 +1,56 @@
+// qlhost --mode test --integer end to end: a tiny PACT W8A8 SimpleCNN trained
+// for one epoch on a few Fashion-MNIST samples, then tested with its
+// integerized network beside it.
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include "support/Process.h"
+
+using namespace quantlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> qlhost(const fs::path& home, std::vector<std::string> extra) {
+  std::vector<std::string> arguments{test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
+                                     "--topology", "SimpleCNN", "--home", home.string(), "--threads", "1"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+}  // namespace
+
+TEST_CASE("qlhost test --integer reports the integer network's metrics next to the fake-quantized ones",
+          "[qlhost][e2e][deploy]") {
+  test::TempDir home;
+  const auto trained = test::run_process(qlhost(
+      home.path(),
+      {"--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN.pact-w8a8.yaml", "--set",
+       "network.pretrained=null", "--set", "experiment.n_epochs=1", "--set", "experiment.seed=7", "--set",
+       "data.max_train_samples=500", "--set", "data.max_valid_samples=200", "--set",
+       "training.lr_scheduler.params.T_max=1", "--set", "network.params.channels=[8, 16]", "--set",
+       "network.params.hidden=32"}));
+  INFO(trained.output);
+  REQUIRE(trained.status == 0);
+
+  const auto tested = test::run_process(qlhost(home.path(), {"--mode", "test", "--exp-id", "0", "--integer"}));
+  INFO(tested.output);
+  REQUIRE(tested.status == 0);
+  const std::regex line(
+      "integer network: loss ([0-9.]+) top1_error ([0-9.]+) top5_error [0-9.]+ \\| fake-quantized: loss ([0-9.]+) "
+      "top1_error ([0-9.]+) top5_error [0-9.]+ \\| argmax equal to the fake-quantized network's on ([0-9]+)/([0-9]+) "
+      "samples");
+  std::smatch match;
+  REQUIRE(std::regex_search(tested.output, match, line));
+  // Same decisions on every test sample (the fake-quantized network fed the
+  // integer network's input grid), so the same top-1 error up to the input's
+  // rounding to that grid.
+  CHECK(match[5].str() == match[6].str());
+  CHECK(std::stoi(match[6].str()) == 10000);
+  CHECK(std::abs(std::stod(match[2].str()) - std::stod(match[4].str())) <= 0.1);
+
+  const auto refused = test::run_process(qlhost(home.path(), {"--integer", "--set", "experiment.n_epochs=1"}));
+  CHECK(refused.status == 2);
+  CHECK_THAT(refused.output, Catch::Contains("--integer: only with --mode test"));
+}

@@ -1,0 +1,431 @@
+// ONNX export: hand-built integer networks (every node kind and every
+// lowering path) and integerized trained networks pass ONNX's checker and give
+// in ONNX Runtime what IntegerNetwork::forward gives; metadata, refusals,
+// damaged files.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "manager/logbook/AtomicFile.h"
+#include "quantlab/Errors.h"
+#include "quantlib/deploy/Integerize.h"
+#include "quantlib/deploy/OnnxExport.h"
+#include "quantlib/graph/Layer.h"
+#include "quantlib/nn/Block.h"
+#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/nn/QuantConv2d.h"
+#include "quantlib/nn/QuantLinear.h"
+#include "quantlib/nn/TernaryQuantizer.h"
+#include "quantlib/nn/UniformWeightQuantizer.h"
+#include "quantlib/deploy/OnnxRuntimeRunner.h"
+#include "support/Process.h"
+
+using namespace quantlib::deploy;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_model(const IntegerNetwork& network, const OnnxExportOptions& options, const fs::path& file) {
+  quantlab::write_file_atomically(file, onnx_model_bytes(network, options));
+}
+
+torch::Tensor doubles(std::vector<double> values) { return torch::tensor(values, torch::kDouble); }
+torch::Tensor longs(const torch::Tensor& values) { return values.to(torch::kLong); }
+
+IntegerNode input_node(int64_t lo, int64_t hi, double step) {
+  IntegerNode node;
+  node.name = "input";
+  node.op = OpKind::Input;
+  node.lo = lo;
+  node.hi = hi;
+  node.input_step = step;
+  node.scale = doubles({step});
+  node.bits = 8;
+  return node;
+}
+
+IntegerNode conv_node(const std::string& name, int input, torch::Tensor weight, int64_t padding) {
+  IntegerNode node;
+  node.name = name;
+  node.op = OpKind::Conv2d;
+  node.inputs = {input};
+  node.weight = std::move(weight);
+  node.weight_scale = doubles({0.01});
+  node.padding = {padding, padding};
+  node.lo = -(int64_t{1} << 31) + 1;
+  node.hi = (int64_t{1} << 31) - 1;
+  node.scale = doubles({0.001});
+  return node;
+}
+
+IntegerNode linear_node(const std::string& name, int input, torch::Tensor weight) {
+  IntegerNode node = conv_node(name, input, std::move(weight), 0);
+  node.op = OpKind::Linear;
+  return node;
+}
+
+IntegerNode requant_node(const std::string& name, std::vector<int> inputs, std::vector<torch::Tensor> multipliers,
+                         torch::Tensor offset, int64_t shift, Rounding rounding, int64_t lo, int64_t hi) {
+  IntegerNode node;
+  node.name = name;
+  node.op = OpKind::Requant;
+  node.inputs = std::move(inputs);
+  node.multipliers = std::move(multipliers);
+  node.offset = std::move(offset);
+  node.shift = shift;
+  node.rounding = rounding;
+  node.lo = lo;
+  node.hi = hi;
+  node.scale = doubles({0.05});
+  node.bits = 8;
+  node.is_signed = lo < 0;
+  return node;
+}
+
+IntegerNode pool_node(const std::string& name, OpKind op, int input, const IntegerNode& source, int64_t kernel,
+                      int64_t stride, int64_t padding, bool ceil_mode) {
+  IntegerNode node;
+  node.name = name;
+  node.op = op;
+  node.inputs = {input};
+  node.kernel = {kernel, kernel};
+  node.stride = {stride, stride};
+  node.padding = {padding, padding};
+  node.ceil_mode = ceil_mode;
+  node.lo = op == OpKind::SumPool2d ? source.lo * kernel * kernel : source.lo;
+  node.hi = op == OpKind::SumPool2d ? source.hi * kernel * kernel : source.hi;
+  node.scale = source.scale;
+  return node;
+}
+
+IntegerNode simple_node(const std::string& name, OpKind op, int input, const IntegerNode& source) {
+  IntegerNode node;
+  node.name = name;
+  node.op = op;
+  node.inputs = {input};
+  node.lo = op == OpKind::Relu ? std::max<int64_t>(source.lo, 0) : source.lo;
+  node.hi = source.hi;
+  node.scale = source.scale;
+  return node;
+}
+
+IntegerNode dequant_node(std::vector<int> inputs, std::vector<torch::Tensor> scales, torch::Tensor offset,
+                         bool relu) {
+  IntegerNode node;
+  node.name = "output";
+  node.op = OpKind::Dequant;
+  node.inputs = std::move(inputs);
+  node.dequant_scales = std::move(scales);
+  node.dequant_offset = std::move(offset);
+  node.dequant_relu = relu;
+  return node;
+}
+
+torch::Tensor random_int(int64_t lo, int64_t hi, std::vector<int64_t> shape, torch::ScalarType type) {
+  return torch::randint(lo, hi + 1, shape, torch::kLong).to(type);
+}
+
+// Every kind on its 8-bit path: ConvInteger with an offset input (padding
+// must be the zero point), nearest and floor requantization with negative
+// values, ceil-mode max and sum pooling, Relu, Flatten, MatMulInteger,
+// per-channel Dequant.
+IntegerNetwork eight_bit_network() {
+  IntegerNetwork network;
+  auto& n = network.nodes;
+  n.push_back(input_node(-3, 20, 0.1));                                                             // 0 [1,7,7]
+  n.push_back(conv_node("conv1", 0, random_int(-128, 127, {4, 1, 3, 3}, torch::kChar), 1));       // 1 [4,7,7]
+  n.push_back(requant_node("act1", {1}, {longs(doubles({9, 13, 17, 11}))}, longs(doubles({-3000, 500, 0, 9000})),
+                           10, Rounding::Nearest, 0, 255));                                        // 2
+  n.push_back(pool_node("pool1", OpKind::MaxPool2d, 2, n[2], 2, 2, 0, true));                     // 3 [4,4,4]
+  n.push_back(simple_node("relu1", OpKind::Relu, 3, n[3]));                                        // 4
+  n.push_back(pool_node("avg1", OpKind::SumPool2d, 4, n[4], 3, 2, 1, true));                      // 5 [4,3,3]? 
+  n.push_back(requant_node("act2", {5}, {longs(doubles({7}))}, longs(doubles({-20000})), 5, Rounding::Floor,
+                           -128, 127));                                                            // 6
+  n.push_back(simple_node("flatten", OpKind::Flatten, 6, n[6]));                                   // 7
+  return network;
+}
+
+void finish_eight_bit_network(IntegerNetwork& network, int64_t features) {
+  auto& n = network.nodes;
+  n.push_back(linear_node("fc", 7, random_int(-128, 127, {5, features}, torch::kChar)));          // 8
+  n.push_back(dequant_node({8}, {doubles({0.001, 0.002, 0.0005, 0.001, 0.003})},
+                           doubles({0.5, -0.25, 0, 1, -1}), false));                               // 9
+}
+
+// The paths for operands wider than 8 bits and the rarer forms: int32
+// weights and wide activations (float32 Conv), a residual threshold
+// requantization, Flatten from dim 2 (Reshape), int32 MatMul, a two-input
+// Dequant with ReLU.
+IntegerNetwork wide_network() {
+  IntegerNetwork network;
+  auto& n = network.nodes;
+  n.push_back(input_node(-3, 20, 0.1));                                                             // 0 [1,6,6]
+  n.push_back(conv_node("wide_conv", 0, random_int(-300, 300, {3, 1, 3, 3}, torch::kInt), 0));    // 1 [3,4,4]
+  n.push_back(requant_node("wide_act", {1}, {longs(doubles({40, 50, 60}))}, longs(doubles({0, 100, -100})), 8,
+                           Rounding::Nearest, -1000, 1000));                                       // 2
+  n.push_back(conv_node("pointwise", 2, random_int(-128, 127, {3, 3, 1, 1}, torch::kChar), 0));   // 3
+  IntegerNode ternary = requant_node("ternary", {2, 3}, {longs(doubles({3})), longs(doubles({1, 2, 1}))},
+                                     longs(doubles({0})), 0, Rounding::Nearest, -1, 1);
+  ternary.thresholds = longs(torch::tensor({{-60000, 60000}, {-20000, 20000}, {-40000, 0}}, torch::kLong));
+  n.push_back(ternary);                                                                            // 4
+  IntegerNode partial = simple_node("flatten_hw", OpKind::Flatten, 4, n[4]);
+  partial.start_dim = 2;
+  n.push_back(partial);                                                                            // 5 [3,16]
+  n.push_back(simple_node("flatten_ternary", OpKind::Flatten, 5, n[5]));                           // 6 [48]
+  n.push_back(linear_node("fc_ternary", 6, random_int(-128, 127, {4, 48}, torch::kChar)));        // 7
+  n.push_back(simple_node("flatten_wide", OpKind::Flatten, 2, n[2]));                              // 8 [48]
+  n.push_back(linear_node("fc_wide", 8, random_int(-128, 127, {4, 48}, torch::kChar)));           // 9
+  n.push_back(dequant_node({7, 9}, {doubles({0.01}), doubles({0.0001, 0.0002, 0.0001, 0.0003})}, doubles({0.1}),
+                           true));                                                                 // 10
+  return network;
+}
+
+// Small trained networks for the path integerize -> export -> ONNX Runtime.
+using quantlib::nn::Block;
+
+std::shared_ptr<quantlib::nn::Quantizer> pact8() {
+  return std::make_shared<quantlib::nn::PactQuantizer>(8, quantlib::ops::Signedness::Unsigned, 4.0);
+}
+
+std::shared_ptr<quantlib::nn::Quantizer> ternary_activations() {
+  return std::make_shared<quantlib::nn::TernaryQuantizer>(quantlib::nn::TernaryQuantizer::Kind::Activations);
+}
+
+void quantize_weights(Block& net, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    auto layer = std::dynamic_pointer_cast<quantlib::nn::QuantizedLayer>(quantlib::graph::find_layer(net, name).module);
+    REQUIRE(layer);
+    int64_t channels = 0;
+    for (const auto& parameter : layer->named_parameters())
+      if (parameter.key().find("weight") != std::string::npos) channels = parameter.value().size(0);
+    layer->set_weight_quantizer(std::make_shared<quantlib::nn::UniformWeightQuantizer>(8, channels));
+  }
+}
+
+// conv-bn-act-maxpool twice, fc-act-fc; `ternary` makes the conv activations
+// ternary (threshold requantization).
+struct PactCnn : Block {
+  explicit PactCnn(bool ternary) : Block("PactCnn") {
+    add("conv1", quantlib::nn::QuantConv2d(torch::nn::Conv2dOptions(1, 6, 3).padding(1).bias(false)));
+    add("bn1", torch::nn::BatchNorm2d(6));
+    add("relu1", torch::nn::ReLU());
+    add("pool1", torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
+    add("conv2", quantlib::nn::QuantConv2d(torch::nn::Conv2dOptions(6, 8, 3).padding(1).bias(false)));
+    add("bn2", torch::nn::BatchNorm2d(8));
+    add("relu2", torch::nn::ReLU());
+    add("pool2", torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
+    add("fc1", quantlib::nn::QuantLinear(torch::nn::LinearOptions(32, 16)));
+    add("relu3", torch::nn::ReLU());
+    add("fc2", quantlib::nn::QuantLinear(torch::nn::LinearOptions(16, 10)));
+    quantize_weights(*this, {"conv1", "conv2", "fc1", "fc2"});
+    for (const std::string relu : {"relu1", "relu2"})
+      set_output_quantizer(relu, ternary ? ternary_activations() : pact8(), true);
+    set_output_quantizer("relu3", pact8(), true);
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (const std::string b : {"1", "2"}) x = call("pool" + b, call("relu" + b, call("bn" + b, call("conv" + b, x))));
+    return call("fc2", call("relu3", call("fc1", x.flatten(1))));
+  }
+};
+
+// A residual sum (two-input requantization) and adaptive average pooling (SumPool2d).
+struct ResidualCnn : Block {
+  struct Residual : Block {
+    Residual() : Block("Residual") {
+      add("conv_a", quantlib::nn::QuantConv2d(torch::nn::Conv2dOptions(6, 6, 3).padding(1).bias(false)));
+      add("bn_a", torch::nn::BatchNorm2d(6));
+      add("relu_a", torch::nn::ReLU());
+      add("conv_b", quantlib::nn::QuantConv2d(torch::nn::Conv2dOptions(6, 6, 3).padding(1).bias(false)));
+      add("bn_b", torch::nn::BatchNorm2d(6));
+      set_output_quantizer("relu_a", pact8(), true);
+    }
+    torch::Tensor forward(torch::Tensor x) {
+      return call("bn_b", call("conv_b", call("relu_a", call("bn_a", call("conv_a", x))))) + x;
+    }
+  };
+  ResidualCnn() : Block("ResidualCnn") {
+    add("stem", quantlib::nn::QuantConv2d(torch::nn::Conv2dOptions(1, 6, 3).padding(1).stride(2).bias(false)));
+    add("bn", torch::nn::BatchNorm2d(6));
+    add("relu", torch::nn::ReLU());
+    add("block", std::make_shared<Residual>());
+    add("relu_out", torch::nn::ReLU());
+    add("avgpool", torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(2)));
+    add("flatten", torch::nn::Flatten());
+    add("fc", quantlib::nn::QuantLinear(torch::nn::LinearOptions(24, 10)));
+    quantize_weights(*this, {"stem", "block.conv_a", "block.conv_b", "fc"});
+    set_output_quantizer("relu", pact8(), true);
+    set_output_quantizer("relu_out", pact8(), true);
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    x = call("relu_out", call("block", call("relu", call("bn", call("stem", x)))));
+    return call("fc", call("flatten", call("avgpool", x)));
+  }
+};
+
+// A few SGD steps on random data move batch norm and PACT's bounds.
+void train_steps(Block& net, const std::function<torch::Tensor(const torch::Tensor&)>& forward) {
+  torch::manual_seed(3);
+  torch::optim::SGD optimizer(net.parameters(), torch::optim::SGDOptions(0.02).momentum(0.9));
+  net.train();
+  for (int i = 0; i < 8; ++i) {
+    optimizer.zero_grad();
+    torch::nn::functional::cross_entropy(forward(torch::randn({32, 1, 8, 8})), torch::randint(0, 10, {32}))
+        .backward();
+    optimizer.step();
+  }
+  net.eval();
+}
+
+int count(const std::vector<std::string>& items, const std::string& item) {
+  return static_cast<int>(std::count(items.begin(), items.end(), item));
+}
+
+}  // namespace
+
+TEST_CASE("ONNX export of a hand-built 8-bit integer network runs in ONNX Runtime exactly as the executor",
+          "[deploy][onnx]") {
+  torch::manual_seed(3);
+  IntegerNetwork network = eight_bit_network();
+  const std::vector<int64_t> input_shape{1, 7, 7};
+  const int64_t features = network.run(torch::zeros({1, 1, 7, 7})).back().numel();
+  finish_eight_bit_network(network, features);
+
+  quantlab::test::TempDir dir;
+  const fs::path file = dir / "model.onnx";
+  write_model(network, {input_shape, {{"problem", "handmade"}}}, file);
+
+  const OnnxModelInfo info = check_onnx_file(file);
+  CHECK(info.ir_version == kOnnxIrVersion);
+  CHECK(info.opset == kOnnxOpset);
+  CHECK(count(info.op_types, "ConvInteger") == 2);  // conv1 and the sum pool
+  CHECK(count(info.op_types, "MatMulInteger") == 1);
+  CHECK(count(info.op_types, "MaxPool") == 1);
+  CHECK(count(info.op_types, "Conv") == 0);
+  // Weights are stored as integers (uint8 with zero point 128), none as floats.
+  CHECK(count(info.initializer_types, "FLOAT") == 0);
+  CHECK(count(info.initializer_types, "UINT8") >= 3);
+  CHECK(info.metadata.at("quantlab.inexact_layers").empty());
+
+  // Inputs on both sides of every rounding boundary and of the clamp.
+  const torch::Tensor x = torch::rand({6, 1, 7, 7}) * 3.0 - 0.6;
+  const torch::Tensor expected = network.forward(x);
+  const torch::Tensor actual = quantlab::test::run_in_onnxruntime(file, x, dir.path());
+  REQUIRE(actual.sizes() == expected.sizes());
+  CHECK(torch::equal(actual, expected));
+  // The network is not trivial: its outputs vary across samples.
+  CHECK(expected.std().item<double>() > 0);
+}
+
+TEST_CASE("ONNX export of operands wider than 8 bits, thresholds and residual sums matches the executor",
+          "[deploy][onnx]") {
+  torch::manual_seed(5);
+  const IntegerNetwork network = wide_network();
+  quantlab::test::TempDir dir;
+  const fs::path file = dir / "wide.onnx";
+  write_model(network, {{1, 6, 6}, {}}, file);
+
+  const OnnxModelInfo info = check_onnx_file(file);
+  CHECK(count(info.op_types, "Conv") == 2);  // int32 weights; a 2001-level input
+  CHECK(count(info.op_types, "MatMul") == 1);
+  CHECK(count(info.op_types, "MatMulInteger") == 1);
+  CHECK(count(info.op_types, "GreaterOrEqual") == 1);
+  CHECK(count(info.op_types, "Reshape") == 1);
+  CHECK(info.metadata.at("quantlab.inexact_layers").empty());
+
+  const torch::Tensor x = torch::rand({5, 1, 6, 6}) * 3.0 - 0.6;
+  const auto values = network.run(x);
+  // The ternary layer takes all three levels, or the threshold path is untested.
+  CHECK(std::get<0>(torch::_unique(values[4])).numel() == 3);
+  const torch::Tensor expected = values.back();
+  const torch::Tensor actual = quantlab::test::run_in_onnxruntime(file, x, dir.path());
+  REQUIRE(actual.sizes() == expected.sizes());
+  CHECK(torch::equal(actual, expected));
+}
+
+TEST_CASE("ONNX export writes metadata: caller keys, bit widths, input normalization", "[deploy][onnx]") {
+  torch::manual_seed(3);
+  IntegerNetwork network = eight_bit_network();
+  finish_eight_bit_network(network, network.run(torch::zeros({1, 1, 7, 7})).back().numel());
+  quantlab::test::TempDir dir;
+  write_model(network, {{1, 7, 7}, {{"problem", "fashionmnist"}, {"topology", "SimpleCNN"}, {"exp_id", "3"}}},
+              dir / "m.onnx");
+  const auto metadata = check_onnx_file(dir / "m.onnx").metadata;
+  CHECK(metadata.at("problem") == "fashionmnist");
+  CHECK(metadata.at("topology") == "SimpleCNN");
+  CHECK(metadata.at("exp_id") == "3");
+  CHECK(metadata.at("bits.activations") == "act1: 8u, act2: 8s");
+  CHECK(metadata.at("bits.weights") == "conv1: 8s, fc: 8s");
+  CHECK(metadata.at("input.zero_point") == "3");
+  CHECK(metadata.at("input.step") == "0.1");
+  CHECK(metadata.at("input.normalization").find("(p - 3)") != std::string::npos);
+  CHECK(metadata.count("quantlab.version"));
+}
+
+TEST_CASE("ONNX export refuses a node it cannot express, naming the layer and operator, and writes nothing",
+          "[deploy][onnx]") {
+  torch::manual_seed(3);
+  IntegerNetwork network = eight_bit_network();
+  finish_eight_bit_network(network, network.run(torch::zeros({1, 1, 7, 7})).back().numel());
+  network.nodes[2].shift = 63;  // int64 has no 2^63
+  quantlab::test::TempDir dir;
+  const fs::path file = dir / "refused.onnx";
+  try {
+    write_model(network, {{1, 7, 7}, {}}, file);
+    FAIL("export_onnx accepted a shift of 63");
+  } catch (const quantlab::ConfigError& error) {
+    const std::string message = error.what();
+    CHECK(message.find("'act1'") != std::string::npos);
+    CHECK(message.find("Requant") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(file));
+  CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("check_onnx_file rejects a file that is not a valid ONNX model", "[deploy][onnx]") {
+  quantlab::test::TempDir dir;
+  quantlab::test::write_bytes(dir / "junk.onnx", std::string("\x08\x96\x01 not a model", 16));
+  CHECK_THROWS_AS(check_onnx_file(dir / "junk.onnx"), quantlab::DataError);
+  CHECK_THROWS_AS(check_onnx_file(dir / "missing.onnx"), quantlab::DataError);
+}
+
+TEST_CASE("An integerized trained network runs in ONNX Runtime as IntegerNetwork::forward", "[deploy][onnx]") {
+  const std::string kind = GENERATE(as<std::string>{}, "pact-w8a8", "ternary-activations", "residual-avgpool");
+  std::shared_ptr<Block> net;
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  if (kind == "residual-avgpool") {
+    auto residual = std::make_shared<ResidualCnn>();
+    forward = [residual](const torch::Tensor& x) { return residual->forward(x); };
+    net = residual;
+  } else {
+    auto cnn = std::make_shared<PactCnn>(kind == "ternary-activations");
+    forward = [cnn](const torch::Tensor& x) { return cnn->forward(x); };
+    net = cnn;
+  }
+  train_steps(*net, forward);
+  torch::manual_seed(11);
+  const torch::Tensor x = torch::randn({64, 1, 8, 8}) * 1.5;
+  const IntegerNetwork integer =
+      integerize(*net, forward, x.slice(0, 0, 2), infer_input_quantization(torch::round(x * 32) / 32));
+
+  quantlab::test::TempDir dir;
+  const fs::path file = dir / (kind + ".onnx");
+  write_model(integer, {{1, 8, 8}, {{"problem", "test"}}}, file);
+  const OnnxModelInfo info = check_onnx_file(file);
+  CHECK(info.metadata.at("quantlab.inexact_layers").empty());
+
+  const torch::Tensor expected = integer.forward(x);
+  const torch::Tensor actual = quantlab::test::run_in_onnxruntime(file, x, dir.path());
+  REQUIRE(actual.sizes() == expected.sizes());
+  // One quantization step of the output: its dequantization scale.
+  const torch::Tensor step = integer.nodes.back().dequant_scales[0].to(torch::kFloat).reshape({1, -1});
+  const double worst_in_steps = (actual - expected).abs().div(step).max().item<double>();
+  INFO(kind << ": worst difference " << worst_in_steps << " output steps");
+  CHECK(worst_in_steps <= 1.0);
+  CHECK(torch::equal(actual.argmax(1), expected.argmax(1)));
+  // The lowering is exact for these networks, not just close.
+  CHECK(torch::equal(actual, expected));
+  CHECK(std::get<0>(torch::_unique(expected.argmax(1))).numel() > 1);
+}

@@ -192,7 +192,8 @@ const char* op_name(OpKind op) {
   return "?";
 }
 
-std::vector<torch::Tensor> IntegerNetwork::run(const torch::Tensor& float_input, ProductKernels kernels) const {
+std::vector<torch::Tensor> IntegerNetwork::run(const torch::Tensor& float_input, ProductKernels kernels,
+                                               const NodeOutputHook& replace) const {
   TORCH_CHECK(!nodes.empty() && nodes.front().op == OpKind::Input, "IntegerNetwork: node 0 must be the Input");
   torch::NoGradGuard no_grad;
   std::vector<Tensor> values;
@@ -221,6 +222,7 @@ std::vector<torch::Tensor> IntegerNetwork::run(const torch::Tensor& float_input,
       case OpKind::Flatten: values.push_back(in[0].flatten(node.start_dim, node.end_dim)); break;
       case OpKind::Dequant: values.push_back(dequant(in, node)); break;
     }
+    if (replace) values.back() = replace(values.size() - 1, values.back());
   }
   return values;
 }

@@ -3,7 +3,8 @@
 // fake-quantized network, and the executor that runs it with integer tensors.
 // Exporters (ONNX) read this header only, so every field says exactly what it
 // holds. Changes after the first version are additive and listed here:
-//   Changed: forward/run take ProductKernels (default: exact float kernels).
+//   Changed: forward/run take ProductKernels (default: exact float kernels);
+//            run takes an optional NodeOutputHook.
 //
 // Conventions
 // - A network is an ordered list of nodes; node i reads only nodes with ids < i
@@ -81,6 +82,7 @@
 // 'bn1' folded", "PactQuantizer 8 bit unsigned", ...).
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -168,8 +170,13 @@ class IntegerNetwork {
                         ProductKernels kernels = ProductKernels::fastest_exact) const;
   // Every node's output, in node order (Input's and the others' int32
   // tensors, Dequant's float32), for checks and debugging.
+  // `replace`, when given, is called with each node's output and returns
+  // what the later nodes read instead (tests feed a float reference's values
+  // forward, to check each node on its own in a deep network).
+  using NodeOutputHook = std::function<torch::Tensor(std::size_t node, const torch::Tensor& output)>;
   std::vector<torch::Tensor> run(const torch::Tensor& float_input,
-                                 ProductKernels kernels = ProductKernels::fastest_exact) const;
+                                 ProductKernels kernels = ProductKernels::fastest_exact,
+                                 const NodeOutputHook& replace = nullptr) const;
   // input_step * Input(x): the float input the integer network really sees,
   // to feed a float reference.
   torch::Tensor quantize_input(const torch::Tensor& float_input) const;

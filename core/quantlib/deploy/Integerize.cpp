@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -28,7 +29,7 @@ namespace {
 using torch::Tensor;
 
 constexpr const char* kSupportedLayers =
-    "Conv2d, QuantConv2d, Linear, QuantLinear, BatchNorm1d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, "
+    "Conv2d, QuantConv2d, Linear, QuantLinear, BatchNorm1d, BatchNorm2d, ReLU, ReLU6, MaxPool2d, AvgPool2d, "
     "AdaptiveAvgPool2d, Dropout, Dropout2d, Identity, Flatten, nested Blocks";
 constexpr const char* kSupportedOps =
     "aten::add, aten::add_, aten::flatten, aten::view, aten::reshape, aten::relu, aten::relu_, aten::contiguous, "
@@ -138,6 +139,8 @@ struct Value {
   std::vector<Term> terms;
   Tensor b;
   bool relu = false;
+  // ReLU6 and the like: also clipped at this real value (relu is then true).
+  std::optional<double> cap;
   std::string from;  // what computed it, for node descriptions
 };
 
@@ -214,6 +217,7 @@ class Builder : public nn::LayerObserver {
       node.dequant_scales.push_back(term.a);
     }
     node.dequant_offset = v.b;
+    if (v.cap) fail("the network's output comes from a clipping activation (" + v.from + ") without requantization");
     node.dequant_relu = v.relu;
     net_.nodes.push_back(node);
     return net_;
@@ -309,6 +313,7 @@ class Builder : public nn::LayerObserver {
     if (layer.is("Conv2d") || layer.is("Linear")) return conv_or_linear(layer, v, input);
     if (type == "BatchNorm2d" || type == "BatchNorm1d") return batch_norm(layer, v);
     if (type == "ReLU") return relu(v, layer.name);
+    if (type == "ReLU6") return relu(v, layer.name, 6.0);
     if (type == "MaxPool2d") {
       const auto& o = dynamic_cast<torch::nn::MaxPool2dImpl*>(module)->options;
       IntegerNode node = pool_node(layer, OpKind::MaxPool2d, *o.kernel_size(), *o.stride(), *o.padding());
@@ -517,14 +522,21 @@ class Builder : public nn::LayerObserver {
     return out;
   }
 
-  Value relu(const Value& v, const std::string& what) {
+  // max(x, 0), and min(., cap) for ReLU6. On a value not yet requantized both
+  // become the next requantization's clamp; on an integer value the cap must
+  // be beyond its range (else the clipped value would leave the grid).
+  Value relu(const Value& v, const std::string& what, std::optional<double> cap = std::nullopt) {
     if (v.affine) {
       Value out = v;
       out.relu = true;
-      out.from += " -> relu";
+      if (cap) out.cap = out.cap ? std::min(*out.cap, *cap) : *cap;
+      out.from += cap ? " -> relu6" : " -> relu";
       return out;
     }
     const IntegerNode& src = net_.nodes[static_cast<size_t>(v.node)];
+    if (cap && static_cast<double>(src.hi) * src.scale.abs().max().item<double>() > *cap)
+      fail("layer '" + what + "' clips at " + std::to_string(*cap) + " a value already requantized (" + v.from +
+           ") whose range goes beyond it; integerize needs the activation quantizer after the clipping layer");
     if (src.lo >= 0) return v;
     IntegerNode node;
     node.name = what;
@@ -703,14 +715,22 @@ class Builder : public nn::LayerObserver {
       for (const auto& [t, strict] : spec.thresholds) {
         const double scaled = std::ldexp(t, static_cast<int>(shift));
         int64_t threshold = strict ? static_cast<int64_t>(std::floor(scaled)) + 1 : static_cast<int64_t>(std::ceil(scaled));
-        // relu(x) >= T holds for every x when T <= 0.
+        // relu(x) >= T holds for every x when T <= 0; min(x, cap) >= T never when T > cap.
         if (a.relu && threshold <= 0) threshold = std::numeric_limits<int64_t>::min();
+        if (a.cap && (strict ? t >= *a.cap : t > *a.cap)) threshold = std::numeric_limits<int64_t>::max();
         ts.push_back(threshold);
       }
       node.thresholds = torch::tensor(ts, torch::kLong).reshape({1, -1});
       node.threshold_gain = spec.gain;
     } else if (a.relu) {
       node.lo = std::max<int64_t>(node.lo, 0);
+      // Rounding is monotone, so R(min(x, cap) / step) = min(R(x / step), R(cap / step)).
+      if (a.cap) {
+        const double level = *a.cap / spec.step;
+        const auto capped = static_cast<int64_t>(spec.rounding == Rounding::Floor ? std::floor(level)
+                                                                                  : std::nearbyint(level));
+        node.hi = std::min(node.hi, capped);
+      }
     }
     return int_value(add_node(node), layer);
   }

@@ -17,7 +17,8 @@
 //     quantizer whose output is, per output channel, integers times a step);
 //   BatchNorm1d/2d after a conv/linear or a residual sum (folded per channel
 //     into the next requantization);
-//   ReLU; MaxPool2d; AvgPool2d, AdaptiveAvgPool2d (input a multiple of the
+//   ReLU; ReLU6 before an activation quantizer (its clip becomes the
+//     requantization's upper clamp); MaxPool2d; AvgPool2d, AdaptiveAvgPool2d (input a multiple of the
 //     output); Dropout, Dropout2d, Identity, Flatten; nested Blocks without
 //     quantizers of their own.
 // Supported activation quantizers: PACT (signed/unsigned, nearest or floor),

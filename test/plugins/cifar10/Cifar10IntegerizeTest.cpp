@@ -1,0 +1,30 @@
+// The CIFAR-10 topologies quantized by their shipped recipes integerize, and
+// their integer networks agree with the fake-quantized ones.
+#include <catch2/catch.hpp>
+
+#include "plugins/cifar10/Cifar10Plugin.h"
+#include "support/IntegerAgreement.h"
+
+TEST_CASE("CIFAR ResNet-20 with shortcut B and VGG8 quantized by their recipes integerize and agree with the fake-quantized networks",
+          "[cifar10][deploy]") {
+  const std::filesystem::path configs = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/cifar10";
+  struct Case {
+    const char* topology;
+    const char* config;
+    std::string overrides;
+  };
+  // Shortcut B (a 1x1 conv): option A's zero-padding shortcut is not integerized yet.
+  for (const Case& c : {Case{"ResNet", "ResNet.pact-w8a8.yaml", "network.params.shortcut=B"},
+                        Case{"ResNet", "ResNet.pact-w4a4.yaml", "network.params.shortcut=B"},
+                        Case{"VGG", "VGG.pact-w4a4.yaml", "network.params.width=0.25"}}) {
+    INFO(c.config);
+    const auto agreement = quantlab::test::integerize_config(*cifar10::test::topology(c.topology), configs / c.config,
+                                                             {c.overrides}, {8, 3, 32, 32});
+    CHECK(agreement.argmax_equal == agreement.samples);
+    CHECK(agreement.requantized > 0);
+    // Only the float32 rounding of the fake-quantized network's own sums may
+    // flip a value that sits on a rounding boundary, by one step.
+    CHECK(agreement.worst_difference_in_steps <= 1);
+    CHECK(agreement.requantized_differing * 10000 <= agreement.requantized);
+  }
+}

@@ -1,0 +1,23 @@
+// The ImageNet topologies quantized by their shipped recipes integerize, and
+// their integer networks agree with the fake-quantized ones.
+#include <catch2/catch.hpp>
+
+#include "plugins/imagenet/ImageNetPlugin.h"
+#include "support/IntegerAgreement.h"
+
+TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize and agree with the fake-quantized networks",
+          "[imagenet][deploy]") {
+  const std::filesystem::path configs = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/imagenet";
+  for (const auto& [topology, config] : {std::pair{"ResNet", "ResNet.pact-w8a8.yaml"},
+                                         std::pair{"MobileNetV2", "MobileNetV2.pact-w8a8.yaml"}}) {
+    INFO(config);
+    const auto agreement = quantlab::test::integerize_config(*imagenet::test::topology(topology), configs / config,
+                                                             {"network.params.classes=10"}, {8, 3, 64, 64});
+    CHECK(agreement.argmax_equal == agreement.samples);
+    CHECK(agreement.requantized > 0);
+    // Only the float32 rounding of the fake-quantized network's own sums may
+    // flip a value that sits on a rounding boundary, by one step.
+    CHECK(agreement.worst_difference_in_steps <= 1);
+    CHECK(agreement.requantized_differing * 10000 <= agreement.requantized);
+  }
+}

@@ -1,0 +1,82 @@
+#include "support/IntegerAgreement.h"
+
+#include <map>
+#include <unordered_map>
+
+#include <torch/torch.h>
+
+#include "manager/config/ExperimentConfig.h"
+#include "manager/train/NetworkBuilder.h"
+#include "manager/train/TrainedNetwork.h"
+#include "quantlib/graph/Layer.h"
+#include "quantlib/nn/Block.h"
+
+namespace quantlab::test {
+namespace {
+
+struct Outputs : quantlib::nn::LayerObserver {
+  std::unordered_map<const torch::nn::Module*, std::string> names;
+  std::map<std::string, torch::Tensor> by_layer;
+  void observe(const torch::nn::Module& layer, const torch::Tensor&, const torch::Tensor& output) override {
+    by_layer[names.at(&layer)] = output.detach().clone();
+  }
+};
+
+// Normalized 8-bit pixels.
+torch::Tensor pixels(const std::vector<std::int64_t>& shape) {
+  return torch::randint(0, 256, shape).to(torch::kFloat).div(255.0).sub(0.45).div(0.25);
+}
+
+}  // namespace
+
+IntegerAgreement integerize_config(const Topology& topology, const std::filesystem::path& config,
+                                   const std::vector<std::string>& overrides,
+                                   const std::vector<std::int64_t>& input_shape) {
+  YAML::Node root = load_config_file(config);
+  apply_override(root, "network.pretrained=null");
+  for (const auto& assignment : overrides) apply_override(root, assignment);
+  const ExperimentConfig parsed = ExperimentConfig::parse(root, config.string());
+  torch::manual_seed(5);
+  BuiltNetwork built = build_network(topology, parsed);
+  Network& network = *built.network;
+  torch::NoGradGuard no_grad;
+  network.train();
+  for (int i = 0; i < 30; ++i) network.forward(pixels(input_shape));
+  for (auto& controller : built.controllers) controller->step_pre_validation(0);
+
+  const torch::Tensor x = pixels(input_shape);
+  const auto integer = integerize_trained(network, x, "test network");
+  network.eval();
+  Outputs reference;
+  reference.names = quantlib::graph::names_by_module(network);
+  torch::Tensor logits;
+  {
+    quantlib::nn::ObserveLayers observing(reference);
+    logits = network.forward(integer.quantize_input(x));
+  }
+  IntegerAgreement agreement;
+  agreement.samples = x.size(0);
+  agreement.argmax_equal = integer.forward(x).argmax(1).eq(logits.argmax(1)).sum().item<std::int64_t>();
+  // Every requantized activation against the reference, then the reference's
+  // integers go forward in its place.
+  integer.run(x, quantlib::deploy::ProductKernels::fastest_exact, [&](std::size_t id, const torch::Tensor& output) {
+    const auto& node = integer.nodes[id];
+    const auto found = reference.by_layer.find(node.name);
+    // A layer's output quantizer is named after the layer; its input
+    // quantizer too, but the observer sees the layer's output, not that.
+    const bool layer_output = node.origin.find(" input quantizer)") == std::string::npos;
+    if (node.op != quantlib::deploy::OpKind::Requant || !layer_output || found == reference.by_layer.end() ||
+        node.scale.numel() != 1)
+      return output;
+    const torch::Tensor expected = found->second.to(torch::kDouble).div(node.scale.item<double>()).round().to(torch::kLong);
+    const torch::Tensor difference = expected.sub(output.to(torch::kLong)).abs();
+    agreement.requantized += difference.numel();
+    agreement.requantized_differing += difference.gt(0).sum().item<std::int64_t>();
+    agreement.worst_difference_in_steps =
+        std::max(agreement.worst_difference_in_steps, difference.max().item<std::int64_t>());
+    return expected.to(torch::kInt);
+  });
+  return agreement;
+}
+
+}  // namespace quantlab::test

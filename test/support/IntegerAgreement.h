@@ -1,0 +1,35 @@
+#pragma once
+// Integerizes a network built from one of the shipped configs and compares the
+// integer network with the fake-quantized one on random 8-bit-grid input:
+// the plugins' topologies must integerize.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "quantlab/Topology.h"
+
+namespace quantlab::test {
+
+struct IntegerAgreement {
+  std::int64_t samples = 0;
+  std::int64_t argmax_equal = 0;
+  // Each requantized activation computed from the fake-quantized network's own
+  // inputs to it: how many differ from that network's value, of how many. In a
+  // deep network a float32 rounding flip of the reference moves the values
+  // after it, so only this per-node comparison can be exact.
+  std::int64_t requantized = 0;
+  std::int64_t requantized_differing = 0;
+  std::int64_t worst_difference_in_steps = 0;
+};
+
+// `config`: a YAML file of configs/<problem>; `overrides`: dotted.key=value
+// applied after it (network.pretrained is cleared). Batch-norm statistics come
+// from training-mode forwards on the same kind of input, ranges that
+// calibrate on a first batch calibrate there; then every controller's
+// validation step, then integerize.
+IntegerAgreement integerize_config(const Topology& topology, const std::filesystem::path& config,
+                                   const std::vector<std::string>& overrides,
+                                   const std::vector<std::int64_t>& input_shape);
+
+}  // namespace quantlab::test

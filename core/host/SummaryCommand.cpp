@@ -116,10 +116,17 @@ int summary_command(const Arguments& arguments) {
   const ExperimentConfig plain_config = ExperimentConfig::parse(plain_root, source);
 
   // The data folder a run uses, read only: a run would make it, the summary
-  // only reads what is there (a missing data set is the run's error).
+  // only reads what is there. Without the data set, a topology that says its
+  // input shape is measured on a random input of that shape.
   const StorageMap storage(resolve_home(options.home));
-  const auto test_data = plugin.problem->dataset(Partition::test, storage.problem_folder(plugin.name) / "data");
-  const torch::Tensor sample = compare::summary_sample(*test_data, *topology);
+  torch::Tensor sample;
+  try {
+    const auto test_data = plugin.problem->dataset(Partition::test, storage.problem_folder(plugin.name) / "data");
+    sample = compare::summary_sample(*test_data, *topology);
+  } catch (const DataError&) {
+    sample = compare::shape_sample(*topology);
+    if (!sample.defined()) throw;
+  }
 
   const BuiltNetwork plain = build_network(*topology, plain_config);
   const BuiltNetwork quantized = build_network(*topology, config);

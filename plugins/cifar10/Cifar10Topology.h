@@ -26,6 +26,7 @@ class Cifar10Topology : public quantlab::BasicTopology {
   // cropped back to 32x32 from a zero-padded 40x40 at a random offset; then
   // each channel is normalised with kChannelMean / kChannelStd.
   quantlab::Batch preprocess(quantlab::Batch batch, bool augment, torch::Generator& generator) const override;
+  std::vector<std::int64_t> input_shape() const override { return {3, 32, 32}; }
 };
 
 }  // namespace cifar10

@@ -25,6 +25,7 @@ class FashionMnistTopology : public quantlab::BasicTopology {
   // zero-padded 32x32 at a random offset; then every pixel is normalised.
   quantlab::Batch preprocess(quantlab::Batch batch, bool augment,
                              torch::Generator& generator) const override;
+  std::vector<std::int64_t> input_shape() const override { return {1, 28, 28}; }
 };
 
 }  // namespace fashionmnist

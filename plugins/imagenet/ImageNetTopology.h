@@ -26,6 +26,7 @@ class ImageNetTopology : public quantlab::BasicTopology {
   // 0.224, 0.225). Returns float [3, 224, 224]; a file that does not decode
   // is a DataError.
   quantlab::Sample preprocess_sample(quantlab::Sample sample, bool augment, std::uint64_t seed) const override;
+  std::vector<std::int64_t> input_shape() const override { return {3, kCropSize, kCropSize}; }
 };
 
 }  // namespace imagenet

@@ -143,27 +143,30 @@ class CostMeter {
   }
 
  private:
-  // The test set is loaded once, on first need; without it no cost is measured.
+  // The test set is loaded once, on first need; without it a topology that
+  // says its input shape is measured on a random input, others are not.
   std::optional<torch::Tensor> sample_for(const Topology& topology) {
-    if (!data_failed_ && !test_data_) {
+    if (data_error_.empty() && !test_data_) {
       try {
         test_data_ = plugin_.problem->dataset(Partition::test, data_dir_);
       } catch (const UserError& error) {
-        data_failed_ = true;
-        notes_.push_back(std::string("model sizes and BOPs not measured: ") + error.what());
+        data_error_ = error.what();
       }
     }
-    if (!test_data_) return std::nullopt;
     auto& sample = samples_[topology.name()];
-    if (!sample.defined()) sample = summary_sample(*test_data_, topology);
-    return sample;
+    if (!sample.defined()) sample = test_data_ ? summary_sample(*test_data_, topology) : shape_sample(topology);
+    if (sample.defined()) return sample;
+    if (!data_error_noted_) notes_.push_back("model sizes and BOPs not measured: " + data_error_);
+    data_error_noted_ = true;
+    return std::nullopt;
   }
 
   const LoadedPlugin& plugin_;
   fs::path data_dir_;
   std::vector<std::string>& notes_;
   std::shared_ptr<Dataset> test_data_;
-  bool data_failed_ = false;
+  std::string data_error_;  // why the test set could not be loaded
+  bool data_error_noted_ = false;
   std::map<std::string, torch::Tensor> samples_;
   std::map<std::string, std::optional<NetworkCost>> costs_;
 };

@@ -15,6 +15,14 @@ torch::Tensor summary_sample(const Dataset& data, const Topology& topology) {
   return data::read_batch(data, topology, {0}, false, 0).input;
 }
 
+torch::Tensor shape_sample(const Topology& topology) {
+  std::vector<std::int64_t> shape = topology.input_shape();
+  if (shape.empty()) return {};
+  shape.insert(shape.begin(), 1);
+  auto generator = at::detail::createCPUGenerator(0);
+  return torch::randn(shape, generator);
+}
+
 NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample) {
   YAML::Node root = YAML::Clone(config.root);
   apply_override(root, "network.pretrained=null");

@@ -25,6 +25,11 @@ struct NetworkCost {
 // augmentation); DataError when the data set is empty.
 torch::Tensor summary_sample(const Dataset& data, const Topology& topology);
 
+// A random input of the topology's input_shape(), batch 1, for when the data
+// set is not on this machine (sizes and BOPs do not depend on the values);
+// undefined when the topology does not say its shape.
+torch::Tensor shape_sample(const Topology& topology);
+
 // The config's network built and quantized by its recipe, never from
 // pretrained weights (the cost does not depend on them), then summarized.
 NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample);

@@ -44,6 +44,10 @@ class Topology {
   virtual Batch preprocess(Batch batch, bool /*augment*/, torch::Generator& /*generator*/) const {
     return batch;
   }
+  // One sample's shape as the network takes it, after pre-processing (e.g.
+  // {3, 224, 224}); empty when unknown. `qlhost summary` and `compare` use it
+  // to measure a network when the data set is not on this machine.
+  virtual std::vector<std::int64_t> input_shape() const { return {}; }
   // Network output -> what the Meter consumes.
   virtual torch::Tensor postprocess(const torch::Tensor& output) const { return output; }
   // A network-specific loss; nullptr means training.loss_function decides.

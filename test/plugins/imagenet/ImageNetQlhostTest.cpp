@@ -90,6 +90,18 @@ TEST_CASE("qlhost summary counts ResNet-18 at 224 x 224 before and after layers_
                                 Catch::Contains("features.17.project_conv"));
 }
 
+TEST_CASE("qlhost summary measures a topology without its data set on a random input of its shape",
+          "[imagenet][qlhost][summary]") {
+  quantlab::test::TempDir home;
+  REQUIRE(run_process({qlhost_path(), "problem", "init", "imagenet", "--home", home.path().string()}).status == 0);
+  const auto result = run_process({qlhost_path(), "summary", "--plugin", quantlab::test::plugin_path("imagenet"),
+                                   "--topology", "ResNet", "--home", home.path().string()});
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  CHECK_THAT(result.output, Catch::Contains("one sample of shape 3x224x224") &&
+                                Catch::Contains("parameters 11,689,512, model size"));
+}
+
 TEST_CASE("qlhost names a missing split, an empty class folder and a corrupt JPEG in one error line",
           "[imagenet][qlhost][errors]") {
   quantlab::test::TempDir home;

@@ -393,6 +393,7 @@ TEST_CASE("check_onnx_file rejects a file that is not a valid ONNX model", "[dep
 
 TEST_CASE("An integerized trained network runs in ONNX Runtime as IntegerNetwork::forward", "[deploy][onnx]") {
   const std::string kind = GENERATE(as<std::string>{}, "pact-w8a8", "ternary-activations", "residual-avgpool");
+  torch::manual_seed(2);  // the initial weights, whatever ran before in this process
   std::shared_ptr<Block> net;
   std::function<torch::Tensor(const torch::Tensor&)> forward;
   if (kind == "residual-avgpool") {
@@ -427,5 +428,6 @@ TEST_CASE("An integerized trained network runs in ONNX Runtime as IntegerNetwork
   CHECK(torch::equal(actual.argmax(1), expected.argmax(1)));
   // The lowering is exact for these networks, not just close.
   CHECK(torch::equal(actual, expected));
-  CHECK(std::get<0>(torch::_unique(expected.argmax(1))).numel() > 1);
+  // The outputs differ from sample to sample, so the equalities above say something.
+  CHECK(expected.sub(expected[0]).abs().max().item<double>() > 0);
 }

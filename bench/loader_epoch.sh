@@ -30,6 +30,7 @@ done
 qlhost="$build/qlhost" plugin="$build/problems/libfashionmnist.so"
 [[ -x "$qlhost" && -f "$plugin" ]] || die "$qlhost or $plugin: not found; build first (scripts/build)"
 log_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantlab-loader.XXXXXX")"
+mkdir -p "$log_dir/home"
 
 # name|data.workers
 configurations=("foundation's loader (workers 0)|0" "pipeline, 1 worker|1" "pipeline, 2 workers|2")

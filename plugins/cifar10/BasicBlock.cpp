@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "ZeroPadShortcut.h"
+#include "quantlib/nn/ZeroPadShortcut.h"
 #include "quantlib/nn/Sequential.h"
 
 namespace cifar10 {
@@ -26,7 +26,7 @@ BasicBlockImpl::BasicBlockImpl(std::int64_t in_channels, std::int64_t out_channe
   if (stride == 1 && in_channels == out_channels) {
     add("shortcut", torch::nn::Identity());
   } else if (shortcut == Shortcut::A) {
-    add("shortcut", ZeroPadShortcut(in_channels, out_channels, stride));
+    add("shortcut", quantlib::nn::ZeroPadShortcut(in_channels, out_channels, stride));
   } else {
     quantlib::nn::Sequential projection;
     projection->push_back(

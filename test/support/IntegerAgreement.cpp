@@ -6,10 +6,14 @@
 #include <torch/torch.h>
 
 #include "manager/config/ExperimentConfig.h"
+#include "manager/logbook/AtomicFile.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/TrainedNetwork.h"
+#include "quantlib/deploy/OnnxExport.h"
+#include "quantlib/deploy/OnnxRuntimeRunner.h"
 #include "quantlib/graph/Layer.h"
 #include "quantlib/nn/Block.h"
+#include "support/TempDir.h"
 
 namespace quantlab::test {
 namespace {
@@ -76,6 +80,12 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
         std::max(agreement.worst_difference_in_steps, difference.max().item<std::int64_t>());
     return expected.to(torch::kInt);
   });
+  TempDir dir;
+  quantlib::deploy::OnnxExportOptions options;
+  options.input_shape = std::vector<std::int64_t>(input_shape.begin() + 1, input_shape.end());
+  write_file_atomically(dir / "network.onnx", quantlib::deploy::onnx_model_bytes(integer, options));
+  quantlib::deploy::check_onnx_file(dir / "network.onnx");
+  agreement.onnx_equal = torch::equal(run_in_onnxruntime(dir / "network.onnx", x, dir.path()), integer.forward(x));
   return agreement;
 }
 

@@ -21,13 +21,16 @@ struct IntegerAgreement {
   std::int64_t requantized = 0;
   std::int64_t requantized_differing = 0;
   std::int64_t worst_difference_in_steps = 0;
+  // Exported to ONNX (the checker passes) and run in ONNX Runtime: its outputs
+  // equal the integer network's, bit for bit.
+  bool onnx_equal = false;
 };
 
 // `config`: a YAML file of configs/<problem>; `overrides`: dotted.key=value
 // applied after it (network.pretrained is cleared). Batch-norm statistics come
 // from training-mode forwards on the same kind of input, ranges that
 // calibrate on a first batch calibrate there; then every controller's
-// validation step, then integerize.
+// validation step, then integerize, then the ONNX export.
 IntegerAgreement integerize_config(const Topology& topology, const std::filesystem::path& config,
                                    const std::vector<std::string>& overrides,
                                    const std::vector<std::int64_t>& input_shape);

@@ -22,6 +22,7 @@
 #include "quantlib/nn/TernaryQuantizer.h"
 #include "quantlib/nn/TqtQuantizer.h"
 #include "quantlib/nn/UniformWeightQuantizer.h"
+#include "quantlib/nn/ZeroPadShortcut.h"
 
 namespace quantlib::deploy {
 namespace {
@@ -29,7 +30,7 @@ namespace {
 using torch::Tensor;
 
 constexpr const char* kSupportedLayers =
-    "Conv2d, QuantConv2d, Linear, QuantLinear, BatchNorm1d, BatchNorm2d, ReLU, ReLU6, MaxPool2d, AvgPool2d, "
+    "Conv2d, QuantConv2d, Linear, QuantLinear, BatchNorm1d, BatchNorm2d, ReLU, ReLU6, MaxPool2d, AvgPool2d, ZeroPadShortcut, "
     "AdaptiveAvgPool2d, Dropout, Dropout2d, Identity, Flatten, nested Blocks";
 constexpr const char* kSupportedOps =
     "aten::add, aten::add_, aten::flatten, aten::view, aten::reshape, aten::relu, aten::relu_, aten::contiguous, "
@@ -314,6 +315,7 @@ class Builder : public nn::LayerObserver {
     if (type == "BatchNorm2d" || type == "BatchNorm1d") return batch_norm(layer, v);
     if (type == "ReLU") return relu(v, layer.name);
     if (type == "ReLU6") return relu(v, layer.name, 6.0);
+    if (auto* shortcut = dynamic_cast<nn::ZeroPadShortcutImpl*>(module)) return zero_pad_shortcut(layer, *shortcut, v);
     if (type == "MaxPool2d") {
       const auto& o = dynamic_cast<torch::nn::MaxPool2dImpl*>(module)->options;
       IntegerNode node = pool_node(layer, OpKind::MaxPool2d, *o.kernel_size(), *o.stride(), *o.padding());
@@ -396,6 +398,51 @@ class Builder : public nn::LayerObserver {
       term.a = term.a / count;
     }
     out.from += " -> " + layer.name;
+    return out;
+  }
+
+  // Subsampling as a max-pool of kernel 1, the new zero channels as a 1x1
+  // convolution with 0/1 weights: both exact on the integers.
+  Value zero_pad_shortcut(const graph::Layer& layer, const nn::ZeroPadShortcutImpl& shortcut, const Value& v) {
+    if (v.affine)
+      fail("layer '" + layer.name + "' (ZeroPadShortcut) takes a value that is not quantized (" + v.from +
+           "); integerize needs an activation quantizer before it");
+    const IntegerNode src = net_.nodes[static_cast<size_t>(v.node)];
+    if (src.scale.numel() != 1)
+      fail("layer '" + layer.name + "' takes a per-channel scaled value (" + v.from + "); requantize it first");
+    int source = v.node;
+    if (shortcut.stride() > 1) {
+      IntegerNode pool;
+      pool.name = layer.name;
+      pool.origin = "ZeroPadShortcut subsampling";
+      pool.op = OpKind::MaxPool2d;
+      pool.inputs = {source};
+      pool.kernel = {1, 1};
+      pool.stride = {shortcut.stride(), shortcut.stride()};
+      pool.lo = src.lo;
+      pool.hi = src.hi;
+      pool.scale = src.scale;
+      pool.bits = src.bits;
+      pool.is_signed = src.is_signed;
+      source = add_node(pool);
+    }
+    IntegerNode node;
+    node.name = layer.name;
+    node.origin = "ZeroPadShortcut new channels";
+    node.op = OpKind::Conv2d;
+    node.inputs = {source};
+    node.weight = torch::zeros({shortcut.out_channels(), shortcut.in_channels(), 1, 1}, torch::kChar);
+    for (int64_t c = 0; c < shortcut.in_channels(); ++c) node.weight[shortcut.first_channel() + c][c] = 1;
+    node.weight_scale = doubles({1.0});
+    node.lo = std::min<int64_t>(src.lo, 0);
+    node.hi = std::max<int64_t>(src.hi, 0);
+    node.scale = src.scale;
+    const int id = add_node(node);
+    Value out;
+    out.affine = true;
+    out.terms = {Term{id, net_.nodes[static_cast<size_t>(id)].scale}};
+    out.b = doubles({0.0});
+    out.from = layer.name;
     return out;
   }
 

@@ -18,8 +18,9 @@
 //   BatchNorm1d/2d after a conv/linear or a residual sum (folded per channel
 //     into the next requantization);
 //   ReLU; ReLU6 before an activation quantizer (its clip becomes the
-//     requantization's upper clamp); MaxPool2d; AvgPool2d, AdaptiveAvgPool2d (input a multiple of the
-//     output); Dropout, Dropout2d, Identity, Flatten; nested Blocks without
+//     requantization's upper clamp); MaxPool2d; AvgPool2d, AdaptiveAvgPool2d
+//     (input a multiple of the output); ZeroPadShortcut (CIFAR ResNet's
+//     option A); Dropout, Dropout2d, Identity, Flatten; nested Blocks without
 //     quantizers of their own.
 // Supported activation quantizers: PACT (signed/unsigned, nearest or floor),
 //   LSQ and TQT per tensor (signed/unsigned), STE with an odd number of levels,

@@ -5,7 +5,7 @@
 #include "plugins/cifar10/Cifar10Plugin.h"
 #include "support/IntegerAgreement.h"
 
-TEST_CASE("CIFAR ResNet-20 with shortcut B and VGG8 quantized by their recipes integerize and agree with the fake-quantized networks",
+TEST_CASE("CIFAR ResNet-20 (both shortcuts) and VGG8 quantized by their recipes integerize, agree with the fake-quantized networks and export to ONNX",
           "[cifar10][deploy]") {
   const std::filesystem::path configs = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/cifar10";
   struct Case {
@@ -13,9 +13,9 @@ TEST_CASE("CIFAR ResNet-20 with shortcut B and VGG8 quantized by their recipes i
     const char* config;
     std::string overrides;
   };
-  // Shortcut B (a 1x1 conv): option A's zero-padding shortcut is not integerized yet.
-  for (const Case& c : {Case{"ResNet", "ResNet.pact-w8a8.yaml", "network.params.shortcut=B"},
-                        Case{"ResNet", "ResNet.pact-w4a4.yaml", "network.params.shortcut=B"},
+  for (const Case& c : {Case{"ResNet", "ResNet.pact-w8a8.yaml", "network.params.shortcut=A"},
+                        Case{"ResNet", "ResNet.pact-w8a8.yaml", "network.params.shortcut=B"},
+                        Case{"ResNet", "ResNet.pact-w4a4.yaml", "network.params.shortcut=A"},
                         Case{"VGG", "VGG.pact-w4a4.yaml", "network.params.width=0.25"}}) {
     INFO(c.config);
     const auto agreement = quantlab::test::integerize_config(*cifar10::test::topology(c.topology), configs / c.config,
@@ -26,5 +26,6 @@ TEST_CASE("CIFAR ResNet-20 with shortcut B and VGG8 quantized by their recipes i
     // flip a value that sits on a rounding boundary, by one step.
     CHECK(agreement.worst_difference_in_steps <= 1);
     CHECK(agreement.requantized_differing * 10000 <= agreement.requantized);
+    CHECK(agreement.onnx_equal);
   }
 }

@@ -5,7 +5,7 @@
 #include "plugins/imagenet/ImageNetPlugin.h"
 #include "support/IntegerAgreement.h"
 
-TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize and agree with the fake-quantized networks",
+TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize, agree with the fake-quantized networks and export to ONNX",
           "[imagenet][deploy]") {
   const std::filesystem::path configs = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/imagenet";
   for (const auto& [topology, config] : {std::pair{"ResNet", "ResNet.pact-w8a8.yaml"},
@@ -19,5 +19,6 @@ TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize and agree with th
     // flip a value that sits on a rounding boundary, by one step.
     CHECK(agreement.worst_difference_in_steps <= 1);
     CHECK(agreement.requantized_differing * 10000 <= agreement.requantized);
+    CHECK(agreement.onnx_equal);
   }
 }

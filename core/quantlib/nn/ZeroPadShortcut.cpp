@@ -1,8 +1,8 @@
-#include "ZeroPadShortcut.h"
+#include "quantlib/nn/ZeroPadShortcut.h"
 
 #include <torch/torch.h>
 
-namespace cifar10 {
+namespace quantlib::nn {
 
 ZeroPadShortcutImpl::ZeroPadShortcutImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
     : in_channels_(in_channels), out_channels_(out_channels), stride_(stride) {
@@ -22,4 +22,4 @@ torch::Tensor ZeroPadShortcutImpl::forward(const torch::Tensor& input) {
   return torch::constant_pad_nd(x, {0, 0, 0, 0, extra / 2, extra - extra / 2}, 0.0);
 }
 
-}  // namespace cifar10
+}  // namespace quantlib::nn

@@ -10,7 +10,7 @@
 
 #include "host/Commands.h"
 #include "manager/config/ExperimentConfig.h"
-#include "manager/data/Batcher.h"
+#include "manager/compare/NetworkCost.h"
 #include "manager/logbook/AtomicFile.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
@@ -99,19 +99,12 @@ int export_command(const Arguments& arguments) {
   const FoldProgress& progress = trained.progress;
 
   const auto test_data = plugin.problem->dataset(Partition::test, storage.problem_folder(plugin.name) / "data");
-  // The input's integer grid comes from the first validation-sized batch of
-  // test samples, as `--mode test` sets it for the integer network it evaluates.
-  const std::int64_t count = std::min<std::int64_t>(config.bs_valid, test_data->size());
-  std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
-  for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::int64_t>(i);
-  if (indices.empty()) throw DataError(test_data->describe() + ": expected test samples to calibrate the input");
-  const torch::Tensor samples = data::read_batch(*test_data, *topology, indices, false, *config.seed).input;
-
-  const quantlib::deploy::IntegerNetwork integer = integerize_trained(
-      *trained.network, samples, "qlhost export " + Logbook::experiment_name(id) + " (" + checkpoint.string() + ")");
+  const quantlib::deploy::IntegerNetwork integer =
+      integerize_trained(*trained.network, *topology, config, *test_data,
+                         "qlhost export " + Logbook::experiment_name(id) + " (" + checkpoint.string() + ")");
 
   quantlib::deploy::OnnxExportOptions export_options;
-  export_options.input_shape = samples.sizes().vec();
+  export_options.input_shape = compare::summary_sample(*test_data, *topology).sizes().vec();
   export_options.input_shape.erase(export_options.input_shape.begin());
   const Params quantize = config.section("network.quantize");
   export_options.metadata = {

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/data/Batcher.h"
 #include "manager/train/LrSchedule.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/Optimizers.h"
@@ -25,6 +26,16 @@ TrainedNetwork load_trained_network(const Topology& topology, const Meter& meter
   for (auto& controller : trained.controllers) controller->step_pre_validation(trained.progress.epochs_done - 1);
   trained.network->eval();
   return trained;
+}
+
+quantlib::deploy::IntegerNetwork integerize_trained(Network& network, const Topology& topology,
+                                                    const ExperimentConfig& config, const Dataset& test_data,
+                                                    const std::string& what) {
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(std::min(config.bs_valid, test_data.size())));
+  for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::int64_t>(i);
+  if (indices.empty())
+    throw DataError(test_data.describe() + ": expected test samples to calibrate the integer network's input");
+  return integerize_trained(network, data::read_batch(test_data, topology, indices, false, *config.seed).input, what);
 }
 
 quantlib::deploy::IntegerNetwork integerize_trained(Network& network, const torch::Tensor& samples,

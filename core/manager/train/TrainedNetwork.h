@@ -32,10 +32,16 @@ TrainedNetwork load_trained_network(const Topology& topology, const Meter& meter
                                     const Logbook& logbook, const std::filesystem::path& checkpoint);
 
 // The integer network of a trained network (quantlib/deploy), its input grid
-// calibrated on `samples` (a batch of pre-processed test inputs). What
-// integerize refuses becomes a ConfigError starting with `what`, e.g.
-// "exp0003 (best.ckpt)".
+// calibrated on `samples` (pre-processed inputs). What integerize refuses
+// becomes a ConfigError starting with `what`, e.g. "exp0003 (best.ckpt)".
 quantlib::deploy::IntegerNetwork integerize_trained(Network& network, const torch::Tensor& samples,
+                                                    const std::string& what);
+
+// The same, calibrated on the first data.bs_valid test samples pre-processed
+// as for evaluation, so `--mode test --integer` and `export` make the same
+// network, on every rank. An empty test set is a DataError.
+quantlib::deploy::IntegerNetwork integerize_trained(Network& network, const Topology& topology,
+                                                    const ExperimentConfig& config, const Dataset& test_data,
                                                     const std::string& what);
 
 }  // namespace quantlab

@@ -364,7 +364,10 @@ struct Trainer::Impl {
     return result;
   }
 
-  PassResult evaluate(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices) {
+  // `forward`: what computes the outputs (default: the network; the integer
+  // network for `--integer`); the statistics tracker watches the network only.
+  PassResult evaluate(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
+                      const std::function<torch::Tensor(const torch::Tensor&)>& forward = nullptr) {
     Network& network = *session.network;
     torch::NoGradGuard no_grad;
     network.eval();
@@ -379,7 +382,9 @@ struct Trainer::Impl {
       Batch batch = std::move(*next);
       if (!batch.input.defined()) continue;  // every sample unreadable and skipped
       torch::Tensor output;
-      if (session.tracker && std::exchange(first, false)) {
+      if (forward) {
+        output = forward(batch.input);
+      } else if (session.tracker && std::exchange(first, false)) {
         quantlib::nn::ObserveLayers observing(*session.tracker);
         output = network.forward(batch.input);
       } else {
@@ -562,37 +567,21 @@ struct Trainer::Impl {
   }
 
   // The integer network integerize makes of the trained one, on the same
-  // batches: its metrics, and how often its argmax equals the fake-quantized
-  // network's fed the same (integer-grid) input.
+  // batches: its metrics, and on how many samples its argmax equals the
+  // fake-quantized network's fed the same (integer-grid) input.
   PassResult evaluate_integer(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
                               std::int64_t& agreeing) {
     Network& network = *session.network;
-    torch::NoGradGuard no_grad;
     network.eval();
-    const auto shard = data::evaluation_shard(indices, communicator.rank(), communicator.size());
-    if (shard.empty()) return reduce(0, 0, Clock::now());
-    data::Batcher loader = make_loader(data, data::split_batches(shard, config.bs_valid), false, seed());
-    std::optional<Batch> batch = loader.next();
-    while (batch && !batch->input.defined()) batch = loader.next();  // every sample unreadable and skipped
-    if (!batch) return reduce(0, 0, Clock::now());
-    const quantlib::deploy::IntegerNetwork integer =
-        integerize_trained(network, batch->input, Logbook::experiment_name(context.experiment_id));
-    meter->reset();
-    double loss_sum = 0;
-    std::int64_t samples = 0;
+    const quantlib::deploy::IntegerNetwork integer = integerize_trained(
+        network, context.topology, config, data, Logbook::experiment_name(context.experiment_id));
     agreeing = 0;
-    const auto start = Clock::now();
-    for (; batch; batch = loader.next()) {
-      if (!batch->input.defined()) continue;  // every sample unreadable and skipped
-      const torch::Tensor output = integer.forward(batch->input);
-      const torch::Tensor reference = network.forward(integer.quantize_input(batch->input));
+    return evaluate(session, data, indices, [&](const torch::Tensor& input) {
+      const torch::Tensor output = integer.forward(input);
+      const torch::Tensor reference = network.forward(integer.quantize_input(input));
       agreeing += output.argmax(1).eq(reference.argmax(1)).sum().item<std::int64_t>();
-      const std::int64_t n = batch->input.size(0);
-      loss_sum += session.loss(output, batch->target).item<double>() * n;
-      samples += n;
-      meter->add(context.topology.postprocess(output), batch->target);
-    }
-    return reduce(loss_sum, samples, start);
+      return output;
+    });
   }
 
   std::vector<Evaluation> test(bool integer) {

@@ -119,14 +119,8 @@ int summary_command(const Arguments& arguments) {
   // only reads what is there. Without the data set, a topology that says its
   // input shape is measured on a random input of that shape.
   const StorageMap storage(resolve_home(options.home));
-  torch::Tensor sample;
-  try {
-    const auto test_data = plugin.problem->dataset(Partition::test, storage.problem_folder(plugin.name) / "data");
-    sample = compare::summary_sample(*test_data, *topology);
-  } catch (const DataError&) {
-    sample = compare::shape_sample(*topology);
-    if (!sample.defined()) throw;
-  }
+  const torch::Tensor sample =
+      compare::measurement_sample(*plugin.problem, storage.problem_folder(plugin.name) / "data", *topology);
 
   const BuiltNetwork plain = build_network(*topology, plain_config);
   const BuiltNetwork quantized = build_network(*topology, config);

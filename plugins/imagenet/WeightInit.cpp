@@ -10,9 +10,6 @@ void init_weights(torch::nn::Module& network, LinearInit linear) {
     if (auto* conv = module->as<torch::nn::Conv2d>()) {
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
       if (conv->bias.defined()) torch::nn::init::zeros_(conv->bias);
-    } else if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
-      torch::nn::init::ones_(bn->weight);
-      torch::nn::init::zeros_(bn->bias);
     } else if (auto* fc = module->as<torch::nn::Linear>()) {
       if (linear == LinearInit::normal_001) {
         torch::nn::init::normal_(fc->weight, 0.0, 0.01);

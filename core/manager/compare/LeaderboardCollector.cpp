@@ -143,30 +143,26 @@ class CostMeter {
   }
 
  private:
-  // The test set is loaded once, on first need; without it a topology that
-  // says its input shape is measured on a random input, others are not.
+  // One measurement sample per topology (see measurement_sample); without
+  // data or a known input shape, a note and no cost.
   std::optional<torch::Tensor> sample_for(const Topology& topology) {
-    if (data_error_.empty() && !test_data_) {
+    auto found = samples_.find(topology.name());
+    if (found == samples_.end()) {
+      torch::Tensor sample;
       try {
-        test_data_ = plugin_.problem->dataset(Partition::test, data_dir_);
+        sample = measurement_sample(*plugin_.problem, data_dir_, topology);
       } catch (const UserError& error) {
-        data_error_ = error.what();
+        notes_.push_back("model sizes and BOPs of " + topology.name() + " not measured: " + error.what());
       }
+      found = samples_.emplace(topology.name(), sample).first;
     }
-    auto& sample = samples_[topology.name()];
-    if (!sample.defined()) sample = test_data_ ? summary_sample(*test_data_, topology) : shape_sample(topology);
-    if (sample.defined()) return sample;
-    if (!data_error_noted_) notes_.push_back("model sizes and BOPs not measured: " + data_error_);
-    data_error_noted_ = true;
-    return std::nullopt;
+    if (!found->second.defined()) return std::nullopt;
+    return found->second;
   }
 
   const LoadedPlugin& plugin_;
   fs::path data_dir_;
   std::vector<std::string>& notes_;
-  std::shared_ptr<Dataset> test_data_;
-  std::string data_error_;  // why the test set could not be loaded
-  bool data_error_noted_ = false;
   std::map<std::string, torch::Tensor> samples_;
   std::map<std::string, std::optional<NetworkCost>> costs_;
 };

@@ -15,12 +15,17 @@ torch::Tensor summary_sample(const Dataset& data, const Topology& topology) {
   return data::read_batch(data, topology, {0}, false, 0).input;
 }
 
-torch::Tensor shape_sample(const Topology& topology) {
-  std::vector<std::int64_t> shape = topology.input_shape();
-  if (shape.empty()) return {};
-  shape.insert(shape.begin(), 1);
-  auto generator = at::detail::createCPUGenerator(0);
-  return torch::randn(shape, generator);
+torch::Tensor measurement_sample(const Problem& problem, const std::filesystem::path& data_dir,
+                                 const Topology& topology) {
+  try {
+    return summary_sample(*problem.dataset(Partition::test, data_dir), topology);
+  } catch (const DataError&) {
+    std::vector<std::int64_t> shape = topology.input_shape();
+    if (shape.empty()) throw;
+    shape.insert(shape.begin(), 1);
+    auto generator = at::detail::createCPUGenerator(0);
+    return torch::randn(shape, generator);
+  }
 }
 
 NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample) {

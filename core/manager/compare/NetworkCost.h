@@ -4,12 +4,14 @@
 // build the config's network with its recipe and run one pre-processed test
 // sample through NetworkSummary.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include <torch/types.h>
 
 #include "manager/config/ExperimentConfig.h"
 #include "quantlab/Dataset.h"
+#include "quantlab/Problem.h"
 #include "quantlab/Topology.h"
 #include "quantlib/graph/NetworkSummary.h"
 
@@ -25,10 +27,12 @@ struct NetworkCost {
 // augmentation); DataError when the data set is empty.
 torch::Tensor summary_sample(const Dataset& data, const Topology& topology);
 
-// A random input of the topology's input_shape(), batch 1, for when the data
-// set is not on this machine (sizes and BOPs do not depend on the values);
-// undefined when the topology does not say its shape.
-torch::Tensor shape_sample(const Topology& topology);
+// The sample a network is measured on: the first test sample of `problem`'s
+// data in `data_dir`; when that cannot be read, a random input of the
+// topology's input_shape() (sizes and BOPs do not depend on the values). A
+// topology that does not say its shape gets the DataError.
+torch::Tensor measurement_sample(const Problem& problem, const std::filesystem::path& data_dir,
+                                 const Topology& topology);
 
 // The config's network built and quantized by its recipe, never from
 // pretrained weights (the cost does not depend on them), then summarized.

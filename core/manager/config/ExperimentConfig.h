@@ -10,7 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "manager/data/Batcher.h"
+#include "manager/data/BatcherOptions.h"
 #include "quantlab/Params.h"
 
 namespace quantlab {

@@ -19,19 +19,11 @@
 #include <thread>
 #include <vector>
 
+#include "manager/data/BatcherOptions.h"
 #include "quantlab/Dataset.h"
 #include "quantlab/Topology.h"
 
 namespace quantlab::data {
-
-// What to do with a sample that cannot be read (a corrupt or truncated file).
-enum class BadSamplePolicy { stop, skip };
-
-struct BatcherOptions {
-  int workers = 2;   // 0: each batch is read by the caller when it asks for it
-  int prefetch = 4;  // batches read ahead at most (at least 1)
-  BadSamplePolicy on_bad_sample = BadSamplePolicy::stop;
-};
 
 // Told about each skipped sample under `skip`: why, naming its file.
 using SkipReport = std::function<void(const std::string& reason)>;

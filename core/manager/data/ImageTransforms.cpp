@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "manager/data/Sampler.h"
+
 namespace quantlab::data {
 
 Normalization Normalization::imagenet() {
@@ -11,10 +13,9 @@ Normalization Normalization::imagenet() {
 }
 
 std::uint64_t SampleRng::next() {
-  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  const std::uint64_t z = splitmix64(state_);
+  state_ += 0x9e3779b97f4a7c15ULL;
+  return z;
 }
 
 double SampleRng::uniform(double low, double high) {

@@ -1,7 +1,7 @@
 #pragma once
 // Per-sample image transforms of the data pipeline, run in its worker threads:
-// decode, random-resized-crop, resize, center-crop, horizontal flip, normalize,
-// random crop with padding. Everything works on raw buffers (no LibTorch ops,
+// decode, random-resized-crop, resize, center-crop, horizontal flip, normalize.
+// Everything works on raw buffers (no LibTorch ops,
 // so no intra-op threads inside the workers), holds no global state and takes
 // its random choices from the `seed` argument only, so a sample's result is the
 // same whichever thread computes it.

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/compare/Text.h"
 #include "manager/data/Batcher.h"
 #include "manager/data/Sampler.h"
 #include "manager/dist/GradientReducer.h"
@@ -44,11 +45,6 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string clock_text(double seconds) {
-  const long total = static_cast<long>(std::max(0.0, seconds) + 0.5);
-  return fmt::format("{}:{:02d}:{:02d}", total / 3600, (total / 60) % 60, total % 60);
-}
-
 Loss make_loss(const Topology& topology, const Params& section) {
   if (Loss loss = topology.loss(section)) return loss;
   const std::string name = section.get<std::string>("class");
@@ -74,7 +70,6 @@ Loss make_loss(const Topology& topology, const Params& section) {
   section.fail("class", "CrossEntropyLoss or a loss of topology " + topology.name());
 }
 
-// The target metric and its direction, checked against the meter's metrics.
 }  // namespace
 
 Target target_of(const ExperimentConfig& config, const Meter& meter) {
@@ -348,7 +343,7 @@ struct Trainer::Impl {
         const auto running = meter->metrics(meter->statistics());
         log.info("fold {} epoch {}/{} train [{:>5}/{}] {:>7.0f} img/s ETA {} loss {:.4f} {} {:.4g}", fold,
                  epoch + 1, config.n_epochs, b + 1, batches, rate,
-                 clock_text(elapsed / (b + 1) * (batches - b - 1)), loss_sum / samples, target.metric,
+                 compare::clock_text(elapsed / (b + 1) * (batches - b - 1)), loss_sum / samples, target.metric,
                  running.at(target.metric));
       }
     }

@@ -562,21 +562,24 @@ struct Trainer::Impl {
   }
 
   // The integer network integerize makes of the trained one, on the same
-  // batches: its metrics, and on how many samples its argmax equals the
-  // fake-quantized network's fed the same (integer-grid) input.
+  // batches: its metrics, and on how many samples (all ranks) its argmax
+  // equals the fake-quantized network's fed the same (integer-grid) input.
   PassResult evaluate_integer(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
                               std::int64_t& agreeing) {
     Network& network = *session.network;
-    network.eval();
     const quantlib::deploy::IntegerNetwork integer = integerize_trained(
         network, context.topology, config, data, Logbook::experiment_name(context.experiment_id));
-    agreeing = 0;
-    return evaluate(session, data, indices, [&](const torch::Tensor& input) {
+    std::int64_t agreeing_here = 0;
+    const PassResult pass = evaluate(session, data, indices, [&](const torch::Tensor& input) {
       const torch::Tensor output = integer.forward(input);
       const torch::Tensor reference = network.forward(integer.quantize_input(input));
-      agreeing += output.argmax(1).eq(reference.argmax(1)).sum().item<std::int64_t>();
+      agreeing_here += output.argmax(1).eq(reference.argmax(1)).sum().item<std::int64_t>();
       return output;
     });
+    torch::Tensor total = torch::tensor({static_cast<double>(agreeing_here)}, torch::kDouble);
+    communicator.allreduce_sum(total);
+    agreeing = static_cast<std::int64_t>(total.item<double>());
+    return pass;
   }
 
   std::vector<Evaluation> test(bool integer) {
@@ -604,7 +607,7 @@ struct Trainer::Impl {
         std::int64_t agreeing = 0;
         const PassResult integer_pass = evaluate_integer(session, *data, indices, agreeing);
         log.info("test fold {} integer network: loss {:.4f}{} | fake-quantized: loss {:.4f}{} | argmax equal to the "
-                 "fake-quantized network's on {}/{} samples (rank 0)",
+                 "fake-quantized network's on {}/{} samples",
                  fold, integer_pass.loss, metric_text(integer_pass.metrics), pass.loss, metric_text(pass.metrics),
                  agreeing, integer_pass.samples);
       }

@@ -66,18 +66,17 @@ Tensor conv2d(const Tensor& x, const IntegerNode& node) {
 }
 
 // The float type whose kernels compute this layer's integer products exactly
-// (see ProductKernels), or nullopt.
-std::optional<torch::ScalarType> exact_float_type(const IntegerNode& node, const IntegerNode& input) {
-  const double largest_input = static_cast<double>(std::max(std::abs(input.lo), std::abs(input.hi)));
-  const double bound =
-      node.weight.to(torch::kDouble).abs().flatten(1).sum(1).max().item<double>() * largest_input;
+// (see ProductKernels), or nullopt. The accumulator's [lo, hi] bounds every
+// partial sum too: integerize sets it to the bound sum_k |w_k| * max|x|.
+std::optional<torch::ScalarType> exact_float_type(const IntegerNode& node) {
+  const auto bound = static_cast<double>(std::max(std::abs(node.lo), std::abs(node.hi)));
   if (bound < 16777216.0) return torch::kFloat;          // 2^24
   if (bound < 9007199254740992.0) return torch::kDouble;  // 2^53
   return std::nullopt;
 }
 
-Tensor product(const Tensor& x, const IntegerNode& node, const IntegerNode& input, ProductKernels kernels) {
-  const auto type = kernels == ProductKernels::fastest_exact ? exact_float_type(node, input) : std::nullopt;
+Tensor product(const Tensor& x, const IntegerNode& node, ProductKernels kernels) {
+  const auto type = kernels == ProductKernels::fastest_exact ? exact_float_type(node) : std::nullopt;
   if (!type) return node.op == OpKind::Conv2d ? conv2d(x, node) : x.mm(node.weight.to(torch::kInt).t());
   const Tensor weight = node.weight.to(*type);
   const Tensor y = node.op == OpKind::Conv2d
@@ -209,7 +208,7 @@ std::vector<torch::Tensor> IntegerNetwork::run(const torch::Tensor& float_input,
       case OpKind::Input: values.push_back(quantize(float_input, node)); break;
       case OpKind::Conv2d:
       case OpKind::Linear:
-        values.push_back(product(in[0], node, nodes[static_cast<size_t>(node.inputs[0])], kernels));
+        values.push_back(product(in[0], node, kernels));
         break;
       case OpKind::Requant: values.push_back(requant(in, node)); break;
       case OpKind::MaxPool2d:
@@ -234,25 +233,6 @@ torch::Tensor IntegerNetwork::forward(const torch::Tensor& float_input, ProductK
 torch::Tensor IntegerNetwork::quantize_input(const torch::Tensor& float_input) const {
   TORCH_CHECK(!nodes.empty() && nodes.front().op == OpKind::Input, "IntegerNetwork: node 0 must be the Input");
   return quantize(float_input, nodes.front()).to(torch::kDouble).mul(nodes.front().input_step).to(torch::kFloat);
-}
-
-std::string IntegerNetwork::describe() const {
-  std::ostringstream out;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const auto& node = nodes[i];
-    out << i << ' ' << op_name(node.op) << " '" << node.name << "' <-";
-    for (const int id : node.inputs) out << ' ' << id;
-    if (node.op != OpKind::Dequant) {
-      out << " [" << node.lo << ", " << node.hi << "]";
-      if (node.scale.defined())
-        out << " scale " << (node.scale.numel() == 1 ? "" : "per-channel ") << node.scale.abs().max().item<double>();
-    }
-    if (node.op == OpKind::Requant) out << " shift " << node.shift;
-    if (node.weight.defined()) out << " weight " << node.weight.scalar_type() << ' ' << node.weight.sizes();
-    if (!node.origin.empty()) out << " (" << node.origin << ')';
-    out << '\n';
-  }
-  return out.str();
 }
 
 }  // namespace quantlib::deploy

@@ -147,8 +147,9 @@ struct IntegerNode {
 // int32 values bit for bit.
 enum class ProductKernels {
   // LibTorch's float32 (else float64) conv/matmul kernels on the integer
-  // values, where exact: when a layer's bound on every partial sum,
-  // max_c sum_k |weight[c][k]| * max(|lo_a|, |hi_a|), is below 2^24 (2^53),
+  // values, where exact: when the layer's [lo, hi], which bounds every
+  // partial sum (max_c sum_k |weight[c][k]| * max(|lo_a|, |hi_a|) as
+  // integerize sets it), is within 2^24 (2^53),
   // every partial sum is an integer the format holds exactly, in any order of
   // summation. Max pooling likewise runs on float32 where |v| < 2^24.
   // LibTorch 1.13's CPU kernels for integer tensors are plain loops, ten
@@ -180,9 +181,6 @@ class IntegerNetwork {
   // input_step * Input(x): the float input the integer network really sees,
   // to feed a float reference.
   torch::Tensor quantize_input(const torch::Tensor& float_input) const;
-
-  // One line per node: id, kind, name, inputs, range, scale summary.
-  std::string describe() const;
 };
 
 }  // namespace quantlib::deploy

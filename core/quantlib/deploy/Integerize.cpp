@@ -833,8 +833,6 @@ class RestoreTraining {
 
 }  // namespace
 
-std::string supported_layers() { return kSupportedLayers; }
-std::string supported_ops() { return kSupportedOps; }
 
 InputQuantization infer_input_quantization(const torch::Tensor& samples, int64_t bits) {
   TORCH_CHECK(bits >= 2 && bits <= 16, "infer_input_quantization: bits in [2, 16], got ", bits);

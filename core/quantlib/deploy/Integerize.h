@@ -74,8 +74,4 @@ using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 IntegerNetwork integerize(torch::nn::Module& network, const Forward& forward, const torch::Tensor& example_input,
                           const InputQuantization& input);
 
-// The supported layer types and ops, for messages and documentation.
-std::string supported_layers();
-std::string supported_ops();
-
 }  // namespace quantlib::deploy

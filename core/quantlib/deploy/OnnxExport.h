@@ -20,9 +20,8 @@
 //   offset; floor(t / 2^shift) as (t - Mod(t, 2^shift)) / 2^shift, the
 //   remainder deciding round-half-to-even; Clip to [lo, hi]. The threshold form
 //   counts GreaterOrEqual against the thresholds (ReduceSum).
-// - MaxPool2d: MaxPool on double (exact for int32). SumPool2d: float32
-//   AveragePool (count_include_pad) times the window size, rounded: exact while
-//   the window sums stay below 2^22 (else listed as inexact).
+// - MaxPool2d: MaxPool on double (exact for int32). SumPool2d: a depthwise
+//   convolution with a kernel of ones, lowered as Conv2d is above.
 // - Relu: Max with 0. Flatten: Flatten(axis 1), else Reshape (batch dim kept).
 // - Dequant: double arithmetic, then float32: the graph output "logits".
 // The graph input "input" is float32 [N, ...] (N symbolic): the topology's
@@ -71,8 +70,7 @@ struct OnnxModelInfo {
   std::vector<std::string> initializer_types;  // ONNX element type names, initializer order
 };
 
-// Parses `file` and runs ONNX's checker on it (with the file's folder for
-// external data). quantlab::DataError naming the file when it is unreadable
+// Parses `file` and runs ONNX's checker on it. quantlab::DataError naming the file when it is unreadable
 // or invalid, with the checker's message.
 OnnxModelInfo check_onnx_file(const std::filesystem::path& file);
 

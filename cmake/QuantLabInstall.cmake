@@ -34,7 +34,6 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/
 # LibTorch must be the very same version.
 set(QUANTLAB_CXX_COMPILER_ID ${CMAKE_CXX_COMPILER_ID})
 string(REGEX MATCH "^[0-9]+" QUANTLAB_CXX_COMPILER_MAJOR "${CMAKE_CXX_COMPILER_VERSION}")
-set(QUANTLAB_TORCH_VERSION ${Torch_VERSION})
 
 # Installed package.
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/QuantLabConfig.cmake.in
@@ -47,6 +46,7 @@ install(FILES
   ${PROJECT_BINARY_DIR}/cmake/install/QuantLabConfig.cmake
   ${PROJECT_BINARY_DIR}/QuantLabConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/QuantLabPlugin.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/QuantLabTorch.cmake
   DESTINATION ${QUANTLAB_INSTALL_CMAKEDIR})
 
 # Build-tree package: the same files in the build folder's root, with targets
@@ -58,3 +58,5 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/QuantLabConfig.cmake.i
   INSTALL_PREFIX ${PROJECT_BINARY_DIR})
 configure_file(${PROJECT_SOURCE_DIR}/cmake/QuantLabPlugin.cmake
   ${PROJECT_BINARY_DIR}/QuantLabPlugin.cmake COPYONLY)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/QuantLabTorch.cmake
+  ${PROJECT_BINARY_DIR}/QuantLabTorch.cmake COPYONLY)

@@ -10,10 +10,10 @@ function(quantlab_add_plugin problem)
     set(plugin_dir "${CMAKE_BINARY_DIR}/problems")
   endif()
   add_library(${problem} MODULE ${ARGN})
-  # The SDK's headers are C++17; a plugin project need not say so itself.
+  # The SDK's headers are C++20 (as LibTorch 2.x's are); a plugin project need not say so itself.
   set_target_properties(${problem} PROPERTIES
     PREFIX "lib"
-    CXX_STANDARD 17
+    CXX_STANDARD 20
     CXX_STANDARD_REQUIRED ON
     CXX_EXTENSIONS OFF
     CXX_VISIBILITY_PRESET hidden

@@ -47,7 +47,8 @@ struct Options {
   int threads = 2;
   fs::path folder = QUANTLAB_BENCH_DATA;
   fs::path python_script = QUANTLAB_BENCH_PYTHON_SCRIPT;
-  std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  // QuantLab's environment (Pillow from its lock file), else python3 on PATH.
+  std::string python = std::string(QUANTLAB_BENCH_PYTHON).empty() ? "python3" : QUANTLAB_BENCH_PYTHON;
   bool run_python = true;
 };
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <boost/program_options.hpp>
+#include <torch/cuda.h>
 
 #include "host/Commands.h"
 #include "manager/plugin/PluginLoader.h"
@@ -70,7 +71,9 @@ int plugin_command(const Arguments& arguments) {
   std::cout << "plugin:   " << plugin.path.string() << "\n"
             << "problem:  " << plugin.name << " " << plugin.version << "\n"
             << "ABI:      " << plugin.abi_version << " (qlhost " << QUANTLAB_SDK_ABI_VERSION << ")\n"
-            << "LibTorch: " << plugin.torch_version << "\n"
+            << "LibTorch: " << plugin.torch_version << " (qlhost: LibTorch " << TORCH_VERSION << ", "
+            << (QUANTLAB_CUDA_BUILD ? "built with CUDA " QUANTLAB_TORCH_CUDA : "built CPU-only") << ", "
+            << static_cast<int>(torch::cuda::device_count()) << " GPU(s) visible)\n"
             << "topologies:\n";
   for (const auto& topology : plugin.problem->topologies()) {
     std::cout << "  " << topology->name();

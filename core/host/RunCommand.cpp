@@ -2,6 +2,7 @@
 // train it, or test its checkpoints.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "manager/config/ExperimentConfig.h"
 #include "manager/dist/Communicator.h"
 #include "manager/logbook/AtomicFile.h"
+#include "manager/logbook/ExperimentLock.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
@@ -64,7 +66,14 @@ po::options_description run_options_description(RunOptions& options) {
 
 std::shared_ptr<spdlog::logger> make_logger(const std::optional<std::filesystem::path>& log_file, bool root) {
   std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stdout_sink_mt>()};
-  if (log_file) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file->string()));
+  if (log_file) {
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file->string()));
+    } catch (const spdlog::spdlog_ex& error) {
+      throw StorageError(log_file->string() + ": cannot append to the experiment's log (" + error.what() +
+                         "); expected a writable experiment folder");
+    }
+  }
   auto logger = std::make_shared<spdlog::logger>("qlhost", sinks.begin(), sinks.end());
   logger->set_pattern("[%Y-%m-%d %H:%M:%S] %v");
   logger->set_level(root ? spdlog::level::info : spdlog::level::warn);
@@ -166,18 +175,25 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   // Rank 0 decides the experiment and its config; the others receive them.
   std::string config_text;
   std::string id_text;
+  std::optional<ExperimentLock> writer;  // held while training; --mode test only reads
   if (communicator.is_root()) {
     if (options.experiment_id) {
       const int id = *options.experiment_id;
       logbook.open_experiment(id);
+      if (options.mode == "train") writer.emplace(logbook.experiment_dir(id));
       config_text = yaml_text(load_yaml_file(logbook.config_file(id)));
       id_text = std::to_string(id);
     } else {
       const ConfigText text = read_config(plugin.name, *topology, options.config_file, options.overrides);
       ExperimentConfig config = ExperimentConfig::parse(text.root, text.source);
       check_config(*plugin.problem, *topology, config, logbook);  // before anything is written
+      if (train_data && config.n_folds > train_data->size())
+        throw ConfigError(text.source + ": experiment.n_folds: expected at most " +
+                          std::to_string(train_data->size()) + " (the training samples, so that every fold " +
+                          "validates on at least one), got " + std::to_string(config.n_folds));
       if (!config.seed) set_seed(config, draw_seed());
       const int id = logbook.create_experiment();
+      writer.emplace(logbook.experiment_dir(id));
       config_text = yaml_text(config.root);
       write_file_atomically(logbook.config_file(id), config_text);
       id_text = std::to_string(id);

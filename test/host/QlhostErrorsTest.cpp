@@ -89,7 +89,54 @@ TEST_CASE("bad configs and options are refused before an experiment is made", "[
                         "--home", home.path().string()}),
                    "topology \"ResNet\": not in plugin fashionmnist");
   CHECK_USER_ERROR(run({test::qlhost_path(), "frobnicate"}), "qlhost frobnicate: unknown command");
+  // A folder given as the config; a key given twice; values nothing trains on.
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", home.path().string()})),
+                   home.path().string() + ": is a folder (expected a YAML file)");
+  std::ofstream(home / "twice.yaml") << "experiment: {n_epochs: 2}\nexperiment: {n_epochs: 3}\n";
+  CHECK_USER_ERROR(run(train(home.path(), {"--config", (home / "twice.yaml").string()})),
+                   "twice.yaml:2: key 'experiment' appears twice in one mapping (first on line 1)");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "training.optimizer.params.lr=.inf"})),
+                   "training.optimizer.params.lr: expected a finite number, got .inf");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "training.optimizer.params.momentum=.nan"})),
+                   "training.optimizer.params.momentum: expected a finite number, got .nan");
+  CHECK_USER_ERROR(run(train(home.path(), {"--set", "experiment.n_folds=70000", "--set",
+                                           "data.max_train_samples=2000"})),
+                   "experiment.n_folds: expected at most 60000");
   CHECK(experiments(home.path()) == 0);
+}
+
+TEST_CASE("a run whose loss diverges stops with one line, keeps its checkpoints and resumes once fixed",
+          "[qlhost][errors]") {
+  test::TempDir home;
+  auto diverging = tiny();
+  diverging.insert(diverging.end(), {"--set", "experiment.n_epochs=3", "--set", "experiment.ckpt_every=1", "--set",
+                                     "data.max_train_samples=1000"});
+  // One sane epoch, then a learning rate whose first step blows the weights up,
+  // so that the next batch's loss is NaN.
+  diverging.insert(diverging.end(), {"--set", "training.lr_scheduler={class: HandScheduler, params: {schedule: "
+                                              "{1: 1.0e+30}}}"});
+  const Failure diverged = run(train(home.path(), diverging));
+  INFO(diverged.line);
+  CHECK(diverged.status == 2);
+  CHECK(diverged.error_lines == 1);
+  CHECK_THAT(diverged.line, Catch::Contains("exp0000/config.yaml: fold 0 epoch 2 batch ") &&
+                                Catch::Contains(": the training loss is ") && Catch::Contains("resume with --exp-id"));
+  const Logbook logbook(logs(home.path()));
+  CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 1)));
+  CHECK_FALSE(fs::exists(logbook.epoch_checkpoint(0, 0, 2)));
+
+  // The documented way on: edit the value in the experiment's config.yaml, resume.
+  const fs::path config = logbook.config_file(0);
+  std::string text = test::read_text(config);
+  const auto at = text.find("1.0e+30");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, std::string("1.0e+30").size(), "0.5");
+  test::write_bytes(config, text);
+  const auto resumed = test::run_process(train(home.path(), {"--exp-id", "0"}));
+  INFO(resumed.output);
+  CHECK(resumed.status == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("resuming from"));
+  CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 3)));
 }
 
 TEST_CASE("bad plugins, storage maps and experiment ids are refused", "[qlhost][errors]") {
@@ -104,6 +151,16 @@ TEST_CASE("bad plugins, storage maps and experiment ids are refused", "[qlhost][
   REQUIRE(run(train(home.path(), tiny())).status == 0);
   CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "0", "--set", "experiment.n_epochs=5"})),
                    "--exp-id 0: the experiment's config.yaml is fixed");
+  // An experiment whose log cannot be appended to (here a folder in its way;
+  // a read-only logs folder fails the same way for a user who is not root).
+  const fs::path log = logs(home.path()) / "exp0000" / "log.txt";
+  fs::rename(log, home / "log.txt.saved");
+  fs::create_directories(log);
+  CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "0", "--mode", "test"})),
+                   log.string() + ": cannot append to the experiment's log");
+  CHECK_USER_ERROR(run(train(home.path(), {"--exp-id", "0"})), log.string() + ": cannot append to the experiment's log");
+  fs::remove(log);
+  fs::rename(home / "log.txt.saved", log);
 
   test::TempDir mapped;
   fs::create_directories(mapped / "storage");
@@ -111,6 +168,9 @@ TEST_CASE("bad plugins, storage maps and experiment ids are refused", "[qlhost][
   CHECK_USER_ERROR(run(train(mapped.path(), tiny())), "hard folder /nonexistent/ssd does not exist");
   std::ofstream(mapped / "storage" / "hard_folders.yaml") << "data: /tmp\nlogz: /tmp\n";
   CHECK_USER_ERROR(run(train(mapped.path(), tiny())), "logz");
+  fs::remove(mapped / "storage" / "hard_folders.yaml");
+  fs::create_directories(mapped / "storage" / "hard_folders.yaml");
+  CHECK_USER_ERROR(run(train(mapped.path(), tiny())), "hard_folders.yaml: is a folder (expected a YAML file)");
 }
 
 TEST_CASE("damaged data and checkpoints are named and nothing is lost", "[qlhost][errors]") {

@@ -52,6 +52,18 @@ std::string plugin_path(const std::string& name) {
   return std::string(QUANTLAB_BUILD_DIR) + "/problems/lib" + name + ".so";
 }
 
+std::string python_path() {
+  const std::string python = QUANTLAB_PYTHON;
+  if (python.empty() || !std::filesystem::exists(python))
+    throw std::runtime_error("no Python environment for the test clients (QUANTLAB_PYTHON='" + python +
+                             "'): run scripts/install-deps, then configure the build again");
+  return python;
+}
+
+std::string client_script(const std::string& name) {
+  return std::string(QUANTLAB_SOURCE_DIR) + "/test/clients/" + name;
+}
+
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
                                         const std::filesystem::path& home, const std::vector<std::string>& extra) {
   std::vector<std::string> arguments{qlhost_path(), "--plugin", plugin_path(problem), "--topology", topology,

@@ -29,6 +29,12 @@ int wait_process(pid_t pid);
 std::string qlhost_path();
 std::string plugin_path(const std::string& name);
 
+// The Python of QuantLab's environment (scripts/install-python), whose real
+// clients (ONNX Runtime, onnx's checker, TensorBoard) tests run, and the
+// script test/clients/<name>; throws when the build found no environment.
+std::string python_path();
+std::string client_script(const std::string& name);
+
 // qlhost --plugin <problem's plugin> --topology T --home H --threads 1, then `extra`.
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
                                         const std::filesystem::path& home, const std::vector<std::string>& extra);

@@ -5,23 +5,6 @@
 
 namespace quantlab {
 
-YAML::Node parse_yaml(const std::string& text, const std::string& source) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::ParserException& error) {
-    throw ConfigError(source + ":" + std::to_string(error.mark.line + 1) +
-                      ": malformed YAML: " + error.msg);
-  }
-}
-
-YAML::Node load_yaml_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw ConfigError(file.string() + ": cannot read the config file (expected a readable YAML file)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_yaml(text.str(), file.string());
-}
-
 namespace {
 
 // A fresh tree: yaml-cpp nodes are handles, and the base must not be edited in place.

@@ -10,14 +10,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "manager/config/Yaml.h"
 #include "manager/data/BatcherOptions.h"
 #include "quantlab/Params.h"
 
 namespace quantlab {
-
-// Parses YAML text; a syntax error is a ConfigError naming `source` and the line.
-YAML::Node parse_yaml(const std::string& text, const std::string& source);
-YAML::Node load_yaml_file(const std::filesystem::path& file);
 
 // An experiment config file. A top-level `base: OTHER.yaml` (relative to the
 // file's folder) makes it a variant: OTHER is read first (it may have a base

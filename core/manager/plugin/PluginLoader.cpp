@@ -6,6 +6,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <torch/version.h>
 
+#include "manager/plugin/ElfFile.h"
 #include "quantlab/Plugin.h"
 
 namespace quantlab {
@@ -39,6 +40,7 @@ LoadedPlugin load_plugin(const std::filesystem::path& path) {
   if (!std::filesystem::is_regular_file(path, ignored))
     throw PluginError(quoted(path) + ": no such plugin file (expected a lib<problem>.so built with the QuantLab SDK)");
 
+  check_elf_shared_object(path);
   boost::dll::shared_library library;
   try {
     library.load(path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "manager/config/Yaml.h"
 #include "quantlab/Errors.h"
 #include "quantlab/Params.h"
 
@@ -73,16 +74,7 @@ StorageMap::StorageMap(const fs::path& home) : home_(clean(fs::absolute(home))) 
     return;
   }
 
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::ParserException& parse_error) {
-    throw ConfigError(as_text(file) + ": line " + std::to_string(parse_error.mark.line + 1) +
-                      ", column " + std::to_string(parse_error.mark.column + 1) +
-                      ": malformed YAML: " + parse_error.msg);
-  } catch (const YAML::Exception&) {
-    throw ConfigError(as_text(file) + ": cannot be read (expected a readable YAML file)");
-  }
+  const YAML::Node root = load_yaml_file(file);
   const Params map(root, "", file.string());
   map.only({"data", "logs"});
   data_hard_ = resolve_hard_folder(map, "data", home_);

@@ -66,6 +66,77 @@ void load_tensors(const std::filesystem::path& path, torch::serialize::InputArch
   }
 }
 
+// LibTorch 1.13 named each parameter's optimizer state after its TensorImpl's
+// address as an ostream prints it ("0x55d0..."); LibTorch 2 prints and parses
+// these names as decimal numbers (std::stoull), which reads every "0x..." as
+// 0: Optimizer::load then gives the first parameter the state of whichever
+// parameter came last and every other parameter a null state, silently.
+// Such states are put back by position: params/<k> of group <g> names the
+// state of the optimizer's parameter k of group g.
+std::vector<std::vector<std::string>> saved_parameter_names(torch::serialize::InputArchive& optimizer) {
+  std::vector<std::vector<std::string>> names;
+  torch::serialize::InputArchive groups;
+  if (!optimizer.try_read("param_groups", groups)) return names;
+  torch::Tensor count;
+  groups.read("param_groups/size", count);
+  for (std::int64_t g = 0; g < count.item<std::int64_t>(); ++g) {
+    torch::serialize::InputArchive group;
+    groups.read("param_groups/" + std::to_string(g), group);
+    torch::Tensor size;
+    group.read("params/size", size);
+    auto& group_names = names.emplace_back();
+    for (std::int64_t k = 0; k < size.item<std::int64_t>(); ++k) {
+      c10::IValue name;
+      group.read("params/" + std::to_string(k), name);
+      group_names.push_back(name.toStringRef());
+    }
+  }
+  return names;
+}
+
+template <class ParamState>
+void restore_states_by_position(torch::serialize::InputArchive& optimizer_archive,
+                                const std::vector<std::vector<std::string>>& names,
+                                torch::optim::Optimizer& optimizer) {
+  torch::serialize::InputArchive states;
+  optimizer_archive.read("state", states);
+  for (size_t g = 0; g < names.size(); ++g) {
+    const auto& parameters = optimizer.param_groups().at(g).params();
+    for (size_t k = 0; k < names[g].size(); ++k) {
+      void* key = parameters.at(k).unsafeGetTensorImpl();
+      torch::serialize::InputArchive saved;
+      if (!states.try_read(names[g][k], saved)) {
+        optimizer.state().erase(key);
+        continue;
+      }
+      auto state = std::make_unique<ParamState>();
+      state->serialize(saved);
+      optimizer.state()[key] = std::move(state);
+    }
+  }
+}
+
+void load_optimizer(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
+                    torch::optim::Optimizer& optimizer) {
+  optimizer.load(archive);  // options, and the states when their names are decimal
+  const auto names = saved_parameter_names(archive);
+  const bool legacy = !names.empty() && !names.front().empty() && names.front().front().rfind("0x", 0) == 0;
+  if (!legacy) return;
+  if (dynamic_cast<torch::optim::SGD*>(&optimizer))
+    restore_states_by_position<torch::optim::SGDParamState>(archive, names, optimizer);
+  else if (dynamic_cast<torch::optim::Adam*>(&optimizer))
+    restore_states_by_position<torch::optim::AdamParamState>(archive, names, optimizer);
+  else if (dynamic_cast<torch::optim::AdamW*>(&optimizer))
+    restore_states_by_position<torch::optim::AdamWParamState>(archive, names, optimizer);
+  else if (dynamic_cast<torch::optim::RMSprop*>(&optimizer))
+    restore_states_by_position<torch::optim::RMSpropParamState>(archive, names, optimizer);
+  else if (dynamic_cast<torch::optim::Adagrad*>(&optimizer))
+    restore_states_by_position<torch::optim::AdagradParamState>(archive, names, optimizer);
+  else
+    throw StorageError(path.string() + ": optimizer state in LibTorch 1.13's layout for an optimizer QuantLab "
+                       "cannot map");
+}
+
 FoldProgress load_state(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
                         const TrainingState& state);
 
@@ -117,7 +188,7 @@ FoldProgress load_state(const std::filesystem::path& path, torch::serialize::Inp
     load_tensors(path, network, state.network, "");
     torch::serialize::InputArchive optimizer;
     archive.read("optimizer", optimizer);
-    state.optimizer.load(optimizer);
+    load_optimizer(path, optimizer, state.optimizer);
     torch::Tensor schedule;
     archive.read("lr_schedule", schedule);
     state.schedule.load_state(std::vector<double>(schedule.data_ptr<double>(),

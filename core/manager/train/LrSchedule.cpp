@@ -104,7 +104,8 @@ double LrSchedule::schedule_factor(int epoch) const {
     case Kind::cosine: {
       const double t = std::min(epoch, t_max_);
       const double lr = eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(M_PI * t / t_max_)) / 2;
-      return lr / base_lr_;
+      // A base rate of 0 (weights held, e.g. to gather statistics) stays 0.
+      return base_lr_ == 0.0 ? 0.0 : lr / base_lr_;
     }
     case Kind::plateau: return current_factor_;
   }
@@ -140,7 +141,7 @@ void LrSchedule::step(int, const std::map<std::string, double>& metrics) {
     bad_epochs_ = 0;
   }
   if (bad_epochs_ > patience_) {
-    current_factor_ = std::max(current_factor_ * plateau_factor_, min_lr_ / base_lr_);
+    current_factor_ = std::max(current_factor_ * plateau_factor_, base_lr_ == 0.0 ? 0.0 : min_lr_ / base_lr_);
     cooldown_left_ = cooldown_;
     bad_epochs_ = 0;
   }

@@ -318,6 +318,15 @@ struct Trainer::Impl {
       session.optimizer->zero_grad();
       const torch::Tensor output = session.network->forward(batch.input);
       const torch::Tensor loss = session.loss(output, batch.target);
+      const double loss_value = loss.item<double>();
+      // A diverged run stops before its weights turn to NaN; its checkpoints
+      // so far stay as they are.
+      if (!std::isfinite(loss_value))
+        throw ConfigError(fmt::format("{}: fold {} epoch {} batch {}: the training loss is {}; stopped before this "
+                                      "step (checkpoints so far are kept). Change the value that diverged (e.g. a "
+                                      "lower training.optimizer.params.lr) in its config.yaml and resume with --exp-id",
+                                      context.logbook.config_file(context.experiment_id).string(), fold, epoch + 1, b + 1,
+                                      loss_value));
       loss.backward();
       if (session.reducer) session.reducer->finish();
       // A quantizer that sets its range from the first batch it sees (LSQ,
@@ -335,7 +344,7 @@ struct Trainer::Impl {
         meter->add(context.topology.postprocess(output.detach()), batch.target);
       }
       const std::int64_t n = batch.input.size(0);
-      loss_sum += loss.item<double>() * n;
+      loss_sum += loss_value * n;
       samples += n;
       if (communicator.is_root() && ((b + 1) % report_every == 0 || b + 1 == batches)) {
         const double elapsed = seconds_since(start);

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 
 #include <ATen/record_function.h>
 #include <torch/torch.h>
@@ -470,11 +471,11 @@ class Builder : public nn::LayerObserver {
       auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(plain);
       TORCH_CHECK(c != nullptr, "integerize: '", layer.name, "' is no Conv2d");
       const auto& o = c->options;
-      if (!c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
+      if (!std::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
         fail("layer '" + layer.name + "' (Conv2d) pads other than with zeros, which integerize does not support");
-      if (const auto* p = c10::get_if<torch::ExpandingArray<2>>(&o.padding())) {
+      if (const auto* p = std::get_if<torch::ExpandingArray<2>>(&o.padding())) {
         node.padding = {(**p)[0], (**p)[1]};
-      } else if (!c10::get_if<torch::enumtype::kValid>(&o.padding())) {
+      } else if (!std::get_if<torch::enumtype::kValid>(&o.padding())) {
         fail("layer '" + layer.name + "' (Conv2d) uses padding 'same', which integerize does not support");
       }
       node.stride = {(*o.stride())[0], (*o.stride())[1]};

@@ -35,7 +35,7 @@ class AnaQuantizer : public Quantizer {
   double s_bwd() const;
 
   // Random draws from this generator; without one, from the global CPU generator.
-  void set_generator(c10::optional<at::Generator> generator) { generator_ = std::move(generator); }
+  void set_generator(std::optional<at::Generator> generator) { generator_ = std::move(generator); }
 
   // Sets the scale to max |x| as the first tensor quantized would.
   void initialise(const torch::Tensor& x);
@@ -61,7 +61,7 @@ class AnaQuantizer : public Quantizer {
   int64_t n_levels_;
   ops::AnaNoise noise_;
   ops::AnaForward forward_;
-  c10::optional<at::Generator> generator_;
+  std::optional<at::Generator> generator_;
   torch::Tensor scale_;
   torch::Tensor initialised_;
   torch::Tensor s_fwd_;

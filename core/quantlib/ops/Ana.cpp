@@ -56,7 +56,7 @@ class AnaFunction : public torch::autograd::Function<AnaFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const AnaStaircase& staircase,
                                AnaNoise noise, AnaForward forward, double s_fwd, double s_bwd,
-                               c10::optional<at::Generator> generator) {
+                               std::optional<at::Generator> generator) {
     const torch::Tensor input = x.contiguous();
     const auto cpu_floats = torch::TensorOptions().dtype(torch::kFloat);
     const torch::Tensor thresholds = torch::tensor(staircase.thresholds, cpu_floats);
@@ -140,7 +140,7 @@ AnaStaircase ana_staircase(AnaLevels kind, int64_t n_levels, double scale) {
 }
 
 torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
-                  double s_fwd, double s_bwd, c10::optional<at::Generator> generator) {
+                  double s_fwd, double s_bwd, std::optional<at::Generator> generator) {
   detail::check_float_tensor(kOp, "x", x);
   detail::check_device_has_kernel(kOp, x);
   check_staircase(staircase);

@@ -29,10 +29,10 @@
 // x: float32 CPU tensor of any shape, contiguous or not. Returns a new contiguous
 // tensor of x's shape. Throws c10::Error (TORCH_CHECK) on wrong arguments.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <ATen/core/Generator.h>
-#include <c10/util/Optional.h>
 #include <torch/types.h>
 
 namespace quantlib::ops {
@@ -59,6 +59,6 @@ constexpr int64_t kAnaMaxLevels = 65536;
 // s_fwd, s_bwd >= 0 and finite. generator: used by Random only; none means the
 // global CPU generator.
 torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
-                  double s_fwd, double s_bwd, c10::optional<at::Generator> generator = c10::nullopt);
+                  double s_fwd, double s_bwd, std::optional<at::Generator> generator = std::nullopt);
 
 }  // namespace quantlib::ops

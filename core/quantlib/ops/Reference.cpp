@@ -34,12 +34,16 @@ Levels twos_complement_levels(int64_t bits, Signedness signedness) {
 
 }  // namespace
 
+torch::Tensor clip_closed(const torch::Tensor& x, double lo, double hi) {
+  return torch::where(x < lo, scalar_like(x, lo), torch::where(x > hi, scalar_like(x, hi), x));
+}
+
 torch::Tensor uniform_ste(const torch::Tensor& x, int64_t n_levels, double bound) {
   // Scalars rounded to float32 here, as the fused kernel sees them.
   const double m = static_cast<float>(bound);
   const double step = static_cast<float>(2.0 * bound / static_cast<double>(n_levels - 1));
   const double offset = n_levels % 2 == 0 ? 0.5 : 0.0;
-  const torch::Tensor clamped = x.clamp(-m, m);
+  const torch::Tensor clamped = clip_closed(x, -m, m);
   const torch::Tensor quantized = clamped.div(step).add(offset).round().sub(offset).mul(step);
   return straight_through(quantized, clamped);
 }
@@ -92,7 +96,7 @@ torch::Tensor tqt(const torch::Tensor& x, const torch::Tensor& log2_t, int64_t b
   const torch::Tensor log2_threshold = log2_t.reshape({});
   const torch::Tensor scale = torch::pow(2.0, straight_through(log2_threshold.ceil(), log2_threshold)) / divisor;
   const torch::Tensor scaled = x / scale;
-  return straight_through(scaled.round(), scaled).clamp(levels.min, levels.max) * scale;
+  return clip_closed(straight_through(scaled.round(), scaled), levels.min, levels.max) * scale;
 }
 
 }  // namespace quantlib::ops::reference

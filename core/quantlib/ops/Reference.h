@@ -12,8 +12,11 @@
 // x's match exactly except LSQ's, where autograd computes (grad * s) / s, up to an
 // ulp off the kernel's exact straight-through grad; the learned parameter's are
 // sums taken in another order (the kernels sum in double over fixed blocks).
-// Clip conventions at the thresholds (PACT's [low, alpha), LSQ's open interval) are
-// written with where, since clamp's autograd would count the thresholds as inside.
+// Clip conventions at the thresholds (PACT's [low, alpha), LSQ's open interval,
+// the closed intervals of the others) are written with where, not clamp: clamp's
+// autograd at a threshold is a LibTorch convention that changed (1.13 passed the
+// gradient there, 2.x passes none, or half for tensor bounds), where the
+// algorithms define it.
 #include <cstdint>
 #include <optional>
 
@@ -22,6 +25,9 @@
 #include "quantlib/ops/QuantizerOptions.h"
 
 namespace quantlib::ops::reference {
+
+// x clipped to [lo, hi] with gradient 1 on the closed interval, ends included.
+torch::Tensor clip_closed(const torch::Tensor& x, double lo, double hi);
 
 torch::Tensor uniform_ste(const torch::Tensor& x, int64_t n_levels, double bound);
 

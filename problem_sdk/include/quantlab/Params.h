@@ -2,6 +2,7 @@
 // Typed, path-aware access to one map of a YAML configuration. Every failure
 // names the file, the dotted key and what was expected, e.g.
 //   configs/fashionmnist/SimpleCNN.yaml: network.params.width: expected an integer, got "wide"
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -18,8 +19,8 @@ namespace quantlab {
 template <typename T> struct ExpectedValue;
 template <> struct ExpectedValue<int> { static std::string text() { return "an integer"; } };
 template <> struct ExpectedValue<std::int64_t> { static std::string text() { return "an integer"; } };
-template <> struct ExpectedValue<double> { static std::string text() { return "a number"; } };
-template <> struct ExpectedValue<float> { static std::string text() { return "a number"; } };
+template <> struct ExpectedValue<double> { static std::string text() { return "a finite number"; } };
+template <> struct ExpectedValue<float> { static std::string text() { return "a finite number"; } };
 template <> struct ExpectedValue<bool> { static std::string text() { return "true or false"; } };
 template <> struct ExpectedValue<std::string> { static std::string text() { return "a string"; } };
 template <typename T> struct ExpectedValue<std::vector<T>> {
@@ -75,7 +76,12 @@ class Params {
       if constexpr (std::is_same_v<T, bool> || std::is_arithmetic_v<T>) {
         if (!value.IsScalar()) fail(key, ExpectedValue<T>::text());
       }
-      return value.as<T>();
+      const T converted = value.as<T>();
+      // .inf and .nan parse as numbers, but nothing trains on them.
+      if constexpr (std::is_floating_point_v<T>) {
+        if (!std::isfinite(converted)) fail(key, ExpectedValue<T>::text());
+      }
+      return converted;
     } catch (const YAML::Exception&) {
       fail(key, ExpectedValue<T>::text());
     }

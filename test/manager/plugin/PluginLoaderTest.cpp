@@ -41,7 +41,34 @@ TEST_CASE("plugins of another ABI, another LibTorch, or none at all are refused 
   CHECK_THAT(load_error("/nonexistent/libx.so"), Catch::StartsWith("/nonexistent/libx.so: no such plugin file"));
 
   test::TempDir dir;
-  test::write_bytes(dir / "libtext.so", "not an ELF file\n");
+  std::string text;
+  for (int line = 0; line < 8; ++line) text += "not an ELF file\n";
+  test::write_bytes(dir / "libtext.so", text);
   CHECK_THAT(load_error((dir / "libtext.so").string()),
-             Catch::Contains("cannot be loaded as a shared library") && Catch::Contains("libtext.so"));
+             Catch::StartsWith((dir / "libtext.so").string() + ": not a loadable plugin: no ELF magic number"));
+  test::write_bytes(dir / "libshort.so", "\x7f" "ELF");
+  CHECK_THAT(load_error((dir / "libshort.so").string()),
+             Catch::Contains("the file has 4 bytes, fewer than an ELF header"));
+}
+
+TEST_CASE("a plugin file cut short inside its loadable segments is refused before it is mapped", "[plugin]") {
+  const std::string whole = test::read_text(test::plugin_path("fashionmnist"));
+  test::TempDir dir;
+  // 60000 bytes: inside the first loadable segment; 200 bytes: inside the
+  // program headers; one byte short: the section headers at the end.
+  for (const std::size_t length : {std::size_t{60000}, std::size_t{200}, whole.size() - 1}) {
+    CAPTURE(length);
+    const auto cut = dir / ("libcut" + std::to_string(length) + ".so");
+    test::write_bytes(cut, whole.substr(0, length));
+    const std::string message = load_error(cut.string());
+    CHECK_THAT(message, Catch::StartsWith(cut.string() + ": not a loadable plugin: its ") &&
+                            Catch::Contains("the file has " + std::to_string(length) + " bytes"));
+  }
+  // qlhost says it in one line, exit status 2, instead of dying of SIGBUS.
+  const auto cut = dir / "libcut60000.so";
+  const auto result = test::run_process({test::qlhost_path(), "plugin", "info", cut.string()});
+  CHECK(result.status == 2);
+  const auto errors = test::error_lines(result.output);
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("libcut60000.so: not a loadable plugin"));
 }

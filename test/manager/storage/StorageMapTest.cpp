@@ -150,7 +150,15 @@ TEST_CASE("Bad maps are ConfigErrors naming the file and the key or line", "[sto
 
   write_map(home.path(), "data: ssd\nlogs: hdd\n  bad: x: y\n");
   CHECK_THROWS_AS(load(), quantlab::ConfigError);
-  CHECK_THAT(error_message_of(load), Contains(file) && Contains("line 3") && Contains("malformed YAML"));
+  CHECK_THAT(error_message_of(load), Contains(file + ":3: malformed YAML"));
+
+  write_map(home.path(), "data: ssd\nlogs: hdd\ndata: other\n");
+  CHECK_THAT(error_message_of(load), Contains(file + ":3: key 'data' appears twice in one mapping (first on line 1)"));
+
+  // A folder where the map should be: one ConfigError naming it, not a stream error.
+  fs::remove(file);
+  fs::create_directories(file);
+  CHECK_THAT(error_message_of(load), Contains(file + ": is a folder (expected a YAML file)"));
 }
 
 TEST_CASE("A missing mount point is refused, not made", "[storage]") {

@@ -45,6 +45,14 @@ TEST_CASE("hand, step, multi-step and cosine schedules follow their formulas", "
   CHECK(cosine.learning_rate(3) == Approx(0.001 + 0.099 * (1 + std::cos(M_PI * 0.3)) / 2));
 }
 
+TEST_CASE("a base learning rate of 0 stays 0, not NaN, under cosine annealing", "[lr]") {
+  const auto cosine = make("{class: CosineAnnealingLR, params: {T_max: 1, eta_min: 0.0}}", 0.0);
+  for (int epoch : {0, 1, 2}) {
+    CAPTURE(epoch);
+    CHECK(cosine.learning_rate(epoch) == 0.0);
+  }
+}
+
 TEST_CASE("linear warm-up scales the first epochs", "[lr]") {
   const auto warm = make("{class: StepLR, params: {step_size: 100}, warmup: {epochs: 4, start_factor: 0.2}}");
   CHECK(warm.learning_rate(0) == Approx(0.02));

@@ -1,7 +1,6 @@
 #include "quantlib/deploy/OnnxRuntimeRunner.h"
 
 #include <cstdio>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -12,18 +11,6 @@
 namespace quantlab::test {
 
 namespace {
-
-const std::filesystem::path kSource = QUANTLAB_SOURCE_DIR;
-
-void install_runtime() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const auto result = run_process({(kSource / "scripts" / "install-onnxruntime").string()});
-    if (result.status != 0)
-      throw std::runtime_error("scripts/install-onnxruntime failed (" + std::to_string(result.status) +
-                               "): " + result.output);
-  });
-}
 
 std::string input_json(const torch::Tensor& input) {
   const torch::Tensor values = input.to(torch::kFloat).contiguous();
@@ -44,15 +31,14 @@ std::string input_json(const torch::Tensor& input) {
 
 torch::Tensor run_in_onnxruntime(const std::filesystem::path& model, const torch::Tensor& input,
                                  const std::filesystem::path& work_dir) {
-  install_runtime();
   const auto inputs_file = work_dir / "onnxruntime-inputs.json";
   const auto outputs_file = work_dir / "onnxruntime-outputs.json";
   write_bytes(inputs_file, input_json(input));
   std::filesystem::remove(outputs_file);
-  const auto result = run_process({"node", (kSource / "tools" / "onnxruntime" / "run.mjs").string(), model.string(),
-                                   inputs_file.string(), outputs_file.string()});
+  const auto result = run_process({python_path(), client_script("onnx_run.py"), model.string(), inputs_file.string(),
+                                   outputs_file.string()});
   if (result.status != 0)
-    throw std::runtime_error("onnxruntime run failed (" + std::to_string(result.status) + "): " + result.output);
+    throw std::runtime_error("onnx_run.py failed (" + std::to_string(result.status) + "): " + result.output);
   // JSON is YAML's flow style, so yaml-cpp reads the runner's output.
   const YAML::Node outputs = YAML::LoadFile(outputs_file.string());
   if (!outputs.IsMap() || outputs.size() == 0) throw std::runtime_error(outputs_file.string() + ": no outputs");

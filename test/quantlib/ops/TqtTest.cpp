@@ -134,3 +134,21 @@ TEST_CASE("tqt refuses bad arguments with a clear message", "[quantops]") {
                                torch::ones({1}, torch::Device(torch::kMeta)), 4, Signedness::Signed),
                       Catch::Contains("no kernel for meta"));
 }
+
+TEST_CASE("tqt and its reference pass the gradient at the clipping levels themselves", "[quantops]") {
+  // 2 bits signed, log2_t 1: scale 1, levels -2..1. The paper's inside is
+  // closed, n <= round(x/s) <= p, whatever LibTorch's clamp does at its ends.
+  const torch::Tensor x = floats({-2.0f, 1.0f, 1.4f, 1.6f, -2.6f, 0.0f});
+  const torch::Tensor expected = floats({1, 1, 1, 0, 0, 1});
+  const torch::Tensor log2_t = torch::full({1}, 1.0f);
+  const torch::Tensor grad_y = torch::ones({6});
+  for (const bool fused : {true, false}) {
+    CAPTURE(fused);
+    const auto result = run_with_gradients(
+        [&](const torch::Tensor& in, const torch::Tensor& l) {
+          return fused ? ops::tqt(in, l, 2, Signedness::Signed) : ops::reference::tqt(in, l, 2, Signedness::Signed);
+        },
+        x, log2_t, grad_y, true, false);
+    CHECK(torch::equal(result.grad_x, expected));
+  }
+}

@@ -73,7 +73,7 @@ struct Staircase {
 }  // namespace
 
 torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
-                  double s_fwd, double s_bwd, c10::optional<at::Generator> generator) {
+                  double s_fwd, double s_bwd, std::optional<at::Generator> generator) {
   const Staircase steps(staircase);
   // Scales rounded to float32 here, as the fused kernel sees them.
   const float forward_scale = static_cast<float>(s_fwd);

@@ -5,8 +5,9 @@
 // expectation at s_bwd (the detach trick). Random draws the same uniforms from the
 // generator as the fused op, so a generator seeded alike gives the same noise.
 // For tests and benchmarks.
+#include <optional>
+
 #include <ATen/core/Generator.h>
-#include <c10/util/Optional.h>
 #include <torch/types.h>
 
 #include "quantlib/ops/Ana.h"
@@ -14,6 +15,6 @@
 namespace quantlib::ops::reference {
 
 torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
-                  double s_fwd, double s_bwd, c10::optional<at::Generator> generator = c10::nullopt);
+                  double s_fwd, double s_bwd, std::optional<at::Generator> generator = std::nullopt);
 
 }  // namespace quantlib::ops::reference

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "quantlib/ops/Reference.h"
+
 namespace quantlib::ops::reference {
 namespace {
 
@@ -24,7 +26,7 @@ std::vector<int64_t> channel_shape(const torch::Tensor& x, int64_t channels) {
   return shape;
 }
 
-torch::Tensor clipped_identity(const torch::Tensor& x) { return x.clamp(-1.0, 1.0); }
+torch::Tensor clipped_identity(const torch::Tensor& x) { return clip_closed(x, -1.0, 1.0); }
 
 // Rows of |w| as double: one per channel along dim 0, or one.
 torch::Tensor magnitude_rows(const torch::Tensor& w, bool per_channel) {

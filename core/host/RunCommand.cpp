@@ -77,6 +77,11 @@ std::shared_ptr<spdlog::logger> make_logger(const std::optional<std::filesystem:
   auto logger = std::make_shared<spdlog::logger>("qlhost", sinks.begin(), sinks.end());
   logger->set_pattern("[%Y-%m-%d %H:%M:%S] %v");
   logger->set_level(root ? spdlog::level::info : spdlog::level::warn);
+  // spdlog would print a failed write (a full disk) and go on: stop instead.
+  if (log_file)
+    logger->set_error_handler([file = log_file->string()](const std::string& message) {
+      throw StorageError(file + ": cannot append to the experiment's log: " + message);
+    });
   logger->flush_on(spdlog::level::info);
   return logger;
 }
@@ -192,6 +197,8 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
                           std::to_string(train_data->size()) + " (the training samples, so that every fold " +
                           "validates on at least one), got " + std::to_string(config.n_folds));
       if (!config.seed) set_seed(config, draw_seed());
+      set_run_options(config, options.threads.value_or(config.threads.value_or(default_threads(communicator))),
+                      options.ckpt_every);
       const int id = logbook.create_experiment();
       writer.emplace(logbook.experiment_dir(id));
       config_text = yaml_text(config.root);
@@ -207,6 +214,9 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   ExperimentConfig config = ExperimentConfig::parse(parse_yaml(config_text, config_file.string()), config_file.string());
   if (!config.seed) throw ConfigError(config_file.string() + ": experiment.seed: expected the experiment's seed");
   if (options.ckpt_every) config.ckpt_every = *options.ckpt_every;
+  // The experiment's thread count, unless --threads says otherwise.
+  const int threads = options.threads.value_or(config.threads.value_or(default_threads(communicator)));
+  if (threads != torch::get_num_threads()) configure_compute(threads);
 
   auto log = make_logger(communicator.is_root() ? std::optional(logbook.log_file(id)) : std::nullopt,
                          communicator.is_root());
@@ -214,6 +224,11 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
             plugin.name, plugin.path.string(), plugin.version, topology->name(), options.mode,
             logbook.experiment_dir(id).string());
   log->info("{} rank(s), {} thread(s) each, seed {}", communicator.size(), torch::get_num_threads(), *config.seed);
+  if (communicator.is_root() && options.mode == "train" && options.experiment_id && config.threads &&
+      threads != *config.threads)
+    log->warn("--threads {}: the experiment trained with {} thread(s) so far; float sums split over another count "
+              "differ, so this resume is not bit-identical to an uninterrupted run",
+              threads, *config.threads);
   if (train_data) log->info("train data: {}", train_data->describe());
   log->info("test data: {}", test_data->describe());
   if (communicator.is_root())

@@ -105,6 +105,29 @@ TEST_CASE("bad configs and options are refused before an experiment is made", "[
   CHECK(experiments(home.path()) == 0);
 }
 
+TEST_CASE("a write that fails (a full disk) ends the run with one line, leaves no temporary and resumes",
+          "[qlhost][errors]") {
+  test::TempDir home;
+  // Files may not grow past 1 MiB (SIGXFSZ ignored, so a write fails with
+  // EFBIG as it would with ENOSPC); SimpleCNN's checkpoints hold 6 MB.
+  std::string command = "trap '' XFSZ; ulimit -f 1024; exec";
+  for (const auto& argument : train(home.path(), tiny())) command += " '" + argument + "'";
+  const Failure full = run({"/bin/bash", "-c", command});
+  INFO(full.line);
+  CHECK(full.status == 2);
+  CHECK(full.error_lines == 1);
+  CHECK_THAT(full.line, Catch::Contains("cannot write " + logs(home.path()).string() + "/exp0000/fold0/saves/") &&
+                            Catch::Contains(".ckpt: File too large (") && Catch::Contains(" MiB free in "));
+  for (const auto& entry : fs::recursive_directory_iterator(logs(home.path()))) {
+    INFO(entry.path());
+    CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+  }
+  const auto resumed = test::run_process(train(home.path(), {"--exp-id", "0"}));
+  INFO(resumed.output);
+  CHECK(resumed.status == 0);
+  CHECK(fs::exists(Logbook(logs(home.path())).epoch_checkpoint(0, 0, 1)));
+}
+
 TEST_CASE("a run whose loss diverges stops with one line, keeps its checkpoints and resumes once fixed",
           "[qlhost][errors]") {
   test::TempDir home;

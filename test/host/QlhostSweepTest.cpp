@@ -162,14 +162,14 @@ TEST_CASE("median pruning and successive halving stop a point worse than the fin
   test::TempDir home;
   const fs::path file = home / "prune.yaml";
   // Two sane learning rates finish first; lr 5 diverges and is judged from epoch 1 on.
-  // Its 200 epochs would take half a minute: the sweep, which looks at its
-  // points about once a second, stops it long before, however fast the machine.
+  // It trains on 30 times the samples, so each of its epochs takes seconds:
+  // the sweep, which looks at its points about once a second, judges it at
+  // the epochs the finished points have, however fast the machine.
   test::write_bytes(file, R"(topology: MLP
-set: {experiment.seed: 1, data.max_train_samples: 2000, data.max_valid_samples: 300}
+set: {experiment.n_epochs: 8, experiment.seed: 1, data.max_valid_samples: 300, training.lr_scheduler.params.T_max: 8}
 zip:
   - training.optimizer.params.lr: [0.001, 0.002, 5.0]
-    experiment.n_epochs: [8, 8, 200]
-    training.lr_scheduler.params.T_max: [8, 8, 200]
+    data.max_train_samples: [2000, 2000, 60000]
 prune: {method: )" + method + R"(, after_epoch: 1, min_finished: 2}
 )");
   const auto result = test::run_process(sweep_run(home.path(), file));
@@ -182,6 +182,6 @@ prune: {method: )" + method + R"(, after_epoch: 1, min_finished: 2}
   CHECK(index.points[2].status == sweep::PointStatus::Pruned);
   CHECK_THAT(index.points[2].message, Catch::Contains(method == "median" ? "is worse than the median" : "go on"));
   // Stopped early: its experiment never reached its last epoch.
-  CHECK_FALSE(fs::exists(Logbook(logs(home.path())).epoch_checkpoint(*index.points[2].exp_id, 0, 200)));
+  CHECK_FALSE(fs::exists(Logbook(logs(home.path())).epoch_checkpoint(*index.points[2].exp_id, 0, 8)));
   CHECK_THAT(result.output, Catch::Contains("2 done, 1 pruned"));
 }

@@ -14,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/config/ExperimentConfig.h"
 #include "manager/logbook/ExperimentLock.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
@@ -257,6 +258,64 @@ TEST_CASE("a second writer of a training experiment is refused naming the first,
   CHECK_NOTHROW(ExperimentLock(logbook.experiment_dir(0)));
 }
 
+TEST_CASE("a resume keeps the first run's --ckpt-every and thread count unless told otherwise",
+          "[qlhost][e2e][resume]") {
+  test::TempDir home;
+  auto options = quick(3, 1500);
+  options.insert(options.end(), {"--ckpt-every", "1"});
+  const fs::path output = home / "first.txt";
+  const pid_t first = test::spawn_process(qlhost(home.path(), options), output);  // --threads 1
+  const fs::path saves = logs(home.path()) / "exp0000" / "fold0" / "saves";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!fs::exists(saves / "epoch0001.ckpt") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(first, SIGKILL);
+  REQUIRE(test::wait_process(first) == 128 + SIGKILL);
+  REQUIRE_FALSE(fs::exists(saves / "epoch0003.ckpt"));
+
+  const Logbook logbook(logs(home.path()));
+  const auto saved = ExperimentConfig::parse(load_yaml_file(logbook.config_file(0)), "config.yaml");
+  CHECK(saved.ckpt_every == 1);
+  CHECK(saved.threads == 1);
+
+  // Neither --ckpt-every nor --threads: the experiment's own (this machine's
+  // default would be 5 and every core).
+  const auto resumed = test::run_process({test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
+                                          "--topology", "SimpleCNN", "--home", home.path().string(), "--exp-id", "0"});
+  INFO(test::read_text(output) + resumed.output);
+  REQUIRE(resumed.status == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("1 rank(s), 1 thread(s) each"));
+  CHECK(fs::exists(saves / "epoch0002.ckpt"));
+  CHECK(fs::exists(saves / "epoch0003.ckpt"));
+
+  // Another count is allowed, and said to break bit-identity.
+  const auto other = test::run_process({test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
+                                        "--topology", "SimpleCNN", "--home", home.path().string(), "--exp-id", "0",
+                                        "--threads", "2"});
+  INFO(other.output);
+  CHECK(other.status == 0);
+  CHECK_THAT(other.output, Catch::Contains("--threads 2: the experiment trained with 1 thread(s) so far"));
+}
+
+TEST_CASE("two identical runs write byte-identical checkpoints", "[qlhost][e2e][resume]") {
+  test::TempDir home;
+  auto options = quick(2, 600);
+  options.insert(options.end(), {"--ckpt-every", "1"});
+  for (int run = 0; run < 2; ++run) {
+    const auto result = test::run_process(qlhost(home.path(), options));
+    INFO(result.output);
+    REQUIRE(result.status == 0);
+  }
+  const Logbook logbook(logs(home.path()));
+  for (int epoch : {1, 2}) {
+    CAPTURE(epoch);
+    const std::string a = test::read_text(logbook.epoch_checkpoint(0, 0, epoch));
+    const std::string b = test::read_text(logbook.epoch_checkpoint(1, 0, epoch));
+    CHECK(a.size() > 100000);
+    CHECK(a == b);
+  }
+}
+
 TEST_CASE("k-fold experiments train every fold on its own split", "[qlhost][e2e]") {
   test::TempDir home;
   auto options = quick(1, 600);
@@ -479,4 +538,32 @@ TEST_CASE("a run killed between the last best.ckpt and its epoch checkpoint gets
   CHECK_THAT(again.output, Catch::Contains("restored") && Catch::Contains("complete (1 epochs)"));
   REQUIRE(fs::exists(last));
   CHECK(test::read_bytes(last) == test::read_bytes(logbook.best_checkpoint(0, 0)));
+}
+
+TEST_CASE("a run killed between an earlier epoch's best.ckpt and its epoch checkpoint gets the latter back",
+          "[qlhost][e2e][resume]") {
+  test::TempDir home;
+  auto options = quick(2, 300);
+  options.insert(options.end(), {"--ckpt-every", "1"});
+  REQUIRE(test::run_process(qlhost(home.path(), options)).status == 0);
+  const Logbook logbook(logs(home.path()));
+  // As if killed at epoch 2 of 3 right after its best.ckpt was written:
+  // best.ckpt holds epoch 2, epoch0002.ckpt is missing, one epoch is to go.
+  const fs::path second = logbook.epoch_checkpoint(0, 0, 2);
+  fs::copy_file(second, logbook.best_checkpoint(0, 0), fs::copy_options::overwrite_existing);
+  fs::remove(second);
+  std::string config = test::read_text(logbook.config_file(0));
+  const auto at = config.find("n_epochs: 2");
+  REQUIRE(at != std::string::npos);
+  config.replace(at, std::string("n_epochs: 2").size(), "n_epochs: 3");
+  test::write_bytes(logbook.config_file(0), config);
+  const std::string best = test::read_bytes(logbook.best_checkpoint(0, 0));
+
+  const auto again = test::run_process(qlhost(home.path(), {"--exp-id", "0"}));
+  INFO(again.output);
+  REQUIRE(again.status == 0);
+  CHECK_THAT(again.output, Catch::Contains("restored " + second.string() + " from best.ckpt"));
+  REQUIRE(fs::exists(second));
+  CHECK(test::read_bytes(second) == best);
+  CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 3)));
 }

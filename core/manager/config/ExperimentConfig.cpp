@@ -104,7 +104,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   top.only({"experiment", "data", "network", "training", "logging"});
 
   const Params experiment = top.at("experiment");
-  experiment.only({"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every"});
+  experiment.only({"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every", "threads"});
   config.n_folds = positive<int>(experiment, "n_folds", 1);
   config.n_epochs = positive<int>(experiment, "n_epochs", 1);
   if (experiment.has("seed")) {
@@ -114,6 +114,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   }
   if (experiment.has("target_metric")) config.target_metric = experiment.get<std::string>("target_metric");
   config.ckpt_every = positive<int>(experiment, "ckpt_every", 5);
+  config.threads = optional_positive<int>(experiment, "threads");
 
   const Params data = top.at("data");
   data.only({"bs_train", "bs_valid", "augment", "max_train_samples", "max_valid_samples", "workers", "prefetch",
@@ -167,11 +168,26 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   return config;
 }
 
-void set_seed(ExperimentConfig& config, std::uint64_t seed) {
+namespace {
+YAML::Node experiment_section(ExperimentConfig& config) {
   if (!config.root["experiment"] || config.root["experiment"].IsNull())
     config.root["experiment"] = YAML::Node(YAML::NodeType::Map);
-  config.root["experiment"]["seed"] = seed;
+  return config.root["experiment"];
+}
+}  // namespace
+
+void set_seed(ExperimentConfig& config, std::uint64_t seed) {
+  experiment_section(config)["seed"] = seed;
   config.seed = seed;
+}
+
+void set_run_options(ExperimentConfig& config, int threads, std::optional<int> ckpt_every) {
+  experiment_section(config)["threads"] = threads;
+  config.threads = threads;
+  if (ckpt_every) {
+    experiment_section(config)["ckpt_every"] = *ckpt_every;
+    config.ckpt_every = *ckpt_every;
+  }
 }
 
 }  // namespace quantlab

@@ -37,6 +37,10 @@ struct ExperimentConfig {
   std::optional<std::uint64_t> seed;
   std::optional<std::string> target_metric;
   int ckpt_every = 5;
+  // Intra-op threads per rank the experiment trains with: floating-point sums
+  // split over threads differently give different results, so a resume keeps
+  // the count of the first run unless told otherwise.
+  std::optional<int> threads;
 
   std::int64_t bs_train = 128;
   std::int64_t bs_valid = 1000;
@@ -66,5 +70,9 @@ struct ExperimentConfig {
 
 // Writes the seed into the tree and the struct.
 void set_seed(ExperimentConfig& config, std::uint64_t seed);
+// Writes what a new experiment's first run decided (its thread count, and
+// --ckpt-every when given) into the tree and the struct, so that config.yaml
+// keeps them for every resume.
+void set_run_options(ExperimentConfig& config, int threads, std::optional<int> ckpt_every);
 
 }  // namespace quantlab

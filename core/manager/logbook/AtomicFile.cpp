@@ -1,6 +1,7 @@
 #include "manager/logbook/AtomicFile.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -22,6 +23,21 @@ namespace {
 const std::string kTempMarker = ".tmp.";
 
 std::string system_message(int error_number) { return std::strerror(error_number); }
+
+// "No space left on device (12.0 MiB free in /logs/exp0001)": what a full disk
+// needs said, where a write failed.
+std::string write_failure(int error_number, const fs::path& target) {
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code error;
+  const fs::space_info space = fs::space(folder, error);
+  std::string text = system_message(error_number);
+  if (!error) {
+    char free[64];
+    std::snprintf(free, sizeof free, "%.1f MiB", static_cast<double>(space.available) / (1024.0 * 1024.0));
+    text += std::string(" (") + free + " free in " + folder.string() + ")";
+  }
+  return text;
+}
 
 // The pid in "<anything>.tmp.<pid>", if the name has that form.
 std::optional<pid_t> temp_file_pid(const fs::path& path) {
@@ -57,7 +73,7 @@ void fsync_path(const fs::path& path, int open_flags, const fs::path& target) {
 void write_all(const fs::path& file, std::string_view bytes, const fs::path& target) {
   const int descriptor = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (descriptor < 0)
-    throw StorageError("cannot write " + target.string() + ": " + system_message(errno));
+    throw StorageError("cannot write " + target.string() + ": " + write_failure(errno, target));
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t count = ::write(descriptor, bytes.data() + written, bytes.size() - written);
@@ -65,12 +81,12 @@ void write_all(const fs::path& file, std::string_view bytes, const fs::path& tar
     if (count < 0) {
       const int write_error = errno;
       ::close(descriptor);
-      throw StorageError("cannot write " + target.string() + ": " + system_message(write_error));
+      throw StorageError("cannot write " + target.string() + ": " + write_failure(write_error, target));
     }
     written += static_cast<std::size_t>(count);
   }
   if (::close(descriptor) != 0)
-    throw StorageError("cannot write " + target.string() + ": " + system_message(errno));
+    throw StorageError("cannot write " + target.string() + ": " + write_failure(errno, target));
 }
 
 }  // namespace

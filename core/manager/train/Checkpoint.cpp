@@ -1,5 +1,9 @@
 #include "manager/train/Checkpoint.h"
 
+#include <algorithm>
+#include <map>
+#include <memory>
+
 #include <torch/torch.h>
 
 #include "manager/logbook/AtomicFile.h"
@@ -22,9 +26,10 @@ torch::serialize::InputArchive open_archive(const std::filesystem::path& path, c
                        std::string(error.what_without_backtrace()).substr(0, 120) + ")");
   }
   torch::Tensor format;
-  if (!archive.try_read("format", format) || format.item<std::int64_t>() != kCheckpointFormat)
+  if (!archive.try_read("format", format) || format.item<std::int64_t>() < kOldestCheckpointFormat ||
+      format.item<std::int64_t>() > kCheckpointFormat)
     throw StorageError(path.string() + ": expected a QuantLab checkpoint of format " +
-                       std::to_string(kCheckpointFormat));
+                       std::to_string(kOldestCheckpointFormat) + " to " + std::to_string(kCheckpointFormat));
   return archive;
 }
 
@@ -94,8 +99,20 @@ std::vector<std::vector<std::string>> saved_parameter_names(torch::serialize::In
   return names;
 }
 
-template <class ParamState>
-void restore_states_by_position(torch::serialize::InputArchive& optimizer_archive,
+// A fresh state of the kind `optimizer` keeps per parameter; null for an
+// optimizer QuantLab does not make.
+std::unique_ptr<torch::optim::OptimizerParamState> new_param_state(const torch::optim::Optimizer& optimizer) {
+  if (dynamic_cast<const torch::optim::SGD*>(&optimizer)) return std::make_unique<torch::optim::SGDParamState>();
+  if (dynamic_cast<const torch::optim::Adam*>(&optimizer)) return std::make_unique<torch::optim::AdamParamState>();
+  if (dynamic_cast<const torch::optim::AdamW*>(&optimizer)) return std::make_unique<torch::optim::AdamWParamState>();
+  if (dynamic_cast<const torch::optim::RMSprop*>(&optimizer))
+    return std::make_unique<torch::optim::RMSpropParamState>();
+  if (dynamic_cast<const torch::optim::Adagrad*>(&optimizer))
+    return std::make_unique<torch::optim::AdagradParamState>();
+  return nullptr;
+}
+
+void restore_states_by_position(const std::filesystem::path& path, torch::serialize::InputArchive& optimizer_archive,
                                 const std::vector<std::vector<std::string>>& names,
                                 torch::optim::Optimizer& optimizer) {
   torch::serialize::InputArchive states;
@@ -109,32 +126,106 @@ void restore_states_by_position(torch::serialize::InputArchive& optimizer_archiv
         optimizer.state().erase(key);
         continue;
       }
-      auto state = std::make_unique<ParamState>();
+      auto state = new_param_state(optimizer);
+      if (!state)
+        throw StorageError(path.string() + ": optimizer state in LibTorch 1.13's layout for an optimizer QuantLab "
+                           "cannot map");
       state->serialize(saved);
       optimizer.state()[key] = std::move(state);
     }
   }
 }
 
-void load_optimizer(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
-                    torch::optim::Optimizer& optimizer) {
+// Format 1: LibTorch's layout (Optimizer::save), from 2.x builds or, with
+// hex-address keys, from 1.13 builds.
+void load_optimizer_torch_layout(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
+                                 torch::optim::Optimizer& optimizer) {
   optimizer.load(archive);  // options, and the states when their names are decimal
   const auto names = saved_parameter_names(archive);
   const bool legacy = !names.empty() && !names.front().empty() && names.front().front().rfind("0x", 0) == 0;
-  if (!legacy) return;
-  if (dynamic_cast<torch::optim::SGD*>(&optimizer))
-    restore_states_by_position<torch::optim::SGDParamState>(archive, names, optimizer);
-  else if (dynamic_cast<torch::optim::Adam*>(&optimizer))
-    restore_states_by_position<torch::optim::AdamParamState>(archive, names, optimizer);
-  else if (dynamic_cast<torch::optim::AdamW*>(&optimizer))
-    restore_states_by_position<torch::optim::AdamWParamState>(archive, names, optimizer);
-  else if (dynamic_cast<torch::optim::RMSprop*>(&optimizer))
-    restore_states_by_position<torch::optim::RMSpropParamState>(archive, names, optimizer);
-  else if (dynamic_cast<torch::optim::Adagrad*>(&optimizer))
-    restore_states_by_position<torch::optim::AdagradParamState>(archive, names, optimizer);
-  else
-    throw StorageError(path.string() + ": optimizer state in LibTorch 1.13's layout for an optimizer QuantLab "
-                       "cannot map");
+  if (legacy) restore_states_by_position(path, archive, names, optimizer);
+}
+
+// Archive keys for the network's parameter names ('.' is not a key character).
+std::map<const void*, std::string> parameter_keys(torch::nn::Module& network) {
+  std::map<const void*, std::string> keys;
+  for (const auto& item : network.named_parameters()) {
+    std::string key = item.key();
+    std::replace(key.begin(), key.end(), '.', '/');
+    keys.emplace(item.value().unsafeGetTensorImpl(), key);
+  }
+  return keys;
+}
+
+std::string parameter_key(const std::map<const void*, std::string>& keys, const torch::Tensor& parameter,
+                          std::size_t group, std::size_t index) {
+  const auto it = keys.find(parameter.unsafeGetTensorImpl());
+  return it != keys.end() ? it->second : "unnamed/" + std::to_string(group) + "/" + std::to_string(index);
+}
+
+// Format 2: per group its options and each parameter's state under the
+// parameter's name. LibTorch's own layout keys states by memory address,
+// which differs from run to run.
+void save_optimizer(torch::serialize::OutputArchive& archive, torch::nn::Module& network,
+                    torch::optim::Optimizer& optimizer) {
+  const auto keys = parameter_keys(network);
+  torch::serialize::OutputArchive out;
+  const auto& groups = optimizer.param_groups();
+  out.write("groups", torch::tensor(static_cast<std::int64_t>(groups.size())));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    torch::serialize::OutputArchive group, options, states;
+    groups[g].options().serialize(options);
+    group.write("options", options);
+    const auto& parameters = groups[g].params();
+    group.write("size", torch::tensor(static_cast<std::int64_t>(parameters.size())));
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      const auto found = optimizer.state().find(parameters[k].unsafeGetTensorImpl());
+      if (found == optimizer.state().end()) continue;
+      torch::serialize::OutputArchive saved;
+      found->second->serialize(saved);
+      states.write(parameter_key(keys, parameters[k], g, k), saved);
+    }
+    group.write("states", states);
+    out.write("group" + std::to_string(g), group);
+  }
+  archive.write("optimizer_by_name", out);
+}
+
+void load_optimizer_by_name(const std::filesystem::path& path, torch::serialize::InputArchive& in,
+                            torch::nn::Module& network, torch::optim::Optimizer& optimizer) {
+  const auto keys = parameter_keys(network);
+  auto& groups = optimizer.param_groups();
+  torch::Tensor count;
+  in.read("groups", count);
+  if (count.item<std::int64_t>() != static_cast<std::int64_t>(groups.size()))
+    throw StorageError(path.string() + ": holds " + std::to_string(count.item<std::int64_t>()) +
+                       " optimizer parameter group(s), expected " + std::to_string(groups.size()));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    torch::serialize::InputArchive group, options, states;
+    in.read("group" + std::to_string(g), group);
+    group.read("options", options);
+    groups[g].options().serialize(options);
+    torch::Tensor size;
+    group.read("size", size);
+    const auto& parameters = groups[g].params();
+    if (size.item<std::int64_t>() != static_cast<std::int64_t>(parameters.size()))
+      throw StorageError(path.string() + ": optimizer group " + std::to_string(g) + " holds " +
+                         std::to_string(size.item<std::int64_t>()) + " parameter(s), expected " +
+                         std::to_string(parameters.size()));
+    group.read("states", states);
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      void* key = parameters[k].unsafeGetTensorImpl();
+      torch::serialize::InputArchive saved;
+      if (!states.try_read(parameter_key(keys, parameters[k], g, k), saved)) {
+        optimizer.state().erase(key);
+        continue;
+      }
+      auto state = new_param_state(optimizer);
+      if (!state) throw StorageError(path.string() + ": holds optimizer state for an optimizer QuantLab cannot make");
+      state->serialize(saved);
+      optimizer.state()[key] = std::move(state);
+    }
+  }
 }
 
 FoldProgress load_state(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
@@ -152,9 +243,7 @@ void save_checkpoint(const std::filesystem::path& path, const FoldProgress& prog
   torch::serialize::OutputArchive network;
   state.network.save(network);
   archive.write("network", network);
-  torch::serialize::OutputArchive optimizer;
-  state.optimizer.save(optimizer);
-  archive.write("optimizer", optimizer);
+  save_optimizer(archive, state.network, state.optimizer);
   archive.write("lr_schedule", torch::tensor(state.schedule.state(), torch::kDouble));
   for (size_t i = 0; i < state.controllers.size(); ++i) {
     torch::serialize::OutputArchive controller;
@@ -163,7 +252,15 @@ void save_checkpoint(const std::filesystem::path& path, const FoldProgress& prog
   }
   archive.write("rng", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
 
-  write_file_atomically(path, [&](const std::filesystem::path& temporary) { archive.save_to(temporary.string()); });
+  // Serialized in memory, then written by write_file_atomically: LibTorch's
+  // file writer reports a failed write (a full disk) from its destructor,
+  // which terminates the process instead of throwing.
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, std::size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  write_file_atomically(path, bytes);
 }
 
 FoldProgress load_checkpoint(const std::filesystem::path& path, const TrainingState& state) {
@@ -187,8 +284,12 @@ FoldProgress load_state(const std::filesystem::path& path, torch::serialize::Inp
     archive.read("network", network);
     load_tensors(path, network, state.network, "");
     torch::serialize::InputArchive optimizer;
-    archive.read("optimizer", optimizer);
-    load_optimizer(path, optimizer, state.optimizer);
+    if (archive.try_read("optimizer_by_name", optimizer)) {
+      load_optimizer_by_name(path, optimizer, state.network, state.optimizer);
+    } else {
+      archive.read("optimizer", optimizer);
+      load_optimizer_torch_layout(path, optimizer, state.optimizer);
+    }
     torch::Tensor schedule;
     archive.read("lr_schedule", schedule);
     state.schedule.load_state(std::vector<double>(schedule.data_ptr<double>(),

@@ -14,7 +14,10 @@
 
 namespace quantlab {
 
-constexpr std::int64_t kCheckpointFormat = 1;
+// 2: the optimizer's state keyed by parameter name (two identical runs write
+// identical bytes); 1: LibTorch's layout, keyed by memory address (read still).
+constexpr std::int64_t kCheckpointFormat = 2;
+constexpr std::int64_t kOldestCheckpointFormat = 1;
 
 struct FoldProgress {
   int fold = 0;

@@ -450,16 +450,20 @@ struct Trainer::Impl {
       }
     communicator.broadcast(resume_path);
     communicator.broadcast(epochs_done);
-    if (epochs_done.item<std::int64_t>() >= config.n_epochs) {
-      // Killed between writing the last epoch's best.ckpt and its
-      // epochNNNN.ckpt: the two hold the same state, so the last checkpoint
-      // is restored from the best one.
-      const auto last = logbook.epoch_checkpoint(id, fold, config.n_epochs);
-      if (communicator.is_root() && !std::filesystem::exists(last) &&
-          std::filesystem::path(resume_path) == logbook.best_checkpoint(id, fold)) {
-        write_file_atomically(last, read_file_bytes(resume_path));
-        log.info("fold {}: restored {} from best.ckpt (the run ended between writing the two)", fold, last.string());
+    // Killed between writing an epoch's best.ckpt and its epochNNNN.ckpt:
+    // the two hold the same state, so the epoch checkpoint is restored from
+    // the best one (at the last epoch as at any other that keeps one).
+    const auto done = static_cast<int>(epochs_done.item<std::int64_t>());
+    if (communicator.is_root() && done > 0 && std::filesystem::path(resume_path) == logbook.best_checkpoint(id, fold) &&
+        (done % config.ckpt_every == 0 || done == config.n_epochs)) {
+      const auto missing = logbook.epoch_checkpoint(id, fold, done);
+      if (!std::filesystem::exists(missing)) {
+        write_file_atomically(missing, read_file_bytes(resume_path));
+        log.info("fold {}: restored {} from best.ckpt (the run ended between writing the two)", fold,
+                 missing.string());
       }
+    }
+    if (done >= config.n_epochs) {
       log.info("fold {}: complete ({} epochs)", fold, config.n_epochs);
       return false;
     }

@@ -52,6 +52,22 @@ std::vector<std::string> quick(int epochs, int train_samples = 2000) {
 
 fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" / "logs"; }
 
+// Starts a new experiment of `epochs` epochs checkpointing every epoch, and
+// returns once its first epoch checkpoint exists (the process still running).
+pid_t start_until_first_checkpoint(const fs::path& home, int epochs) {
+  auto options = quick(epochs, 1500);
+  options.insert(options.end(), {"--ckpt-every", "1"});
+  std::vector<std::string> arguments{test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
+                                     "--topology", "SimpleCNN", "--home", home.string(), "--threads", "1"};
+  arguments.insert(arguments.end(), options.begin(), options.end());
+  const pid_t pid = test::spawn_process(arguments, home / "first.txt");
+  const fs::path first = logs(home) / "exp0000" / "fold0" / "saves" / "epoch0001.ckpt";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!fs::exists(first) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return pid;
+}
+
 std::vector<double> scalar_values(const fs::path& stats_dir, const std::string& tag) {
   std::vector<double> values;
   for (const auto& file : tensorboard::EventReader::find_event_files(stats_dir))
@@ -222,15 +238,9 @@ TEST_CASE("a run killed with SIGKILL and resumed ends exactly like an uninterrup
 TEST_CASE("a second writer of a training experiment is refused naming the first, until it ends",
           "[qlhost][e2e][resume]") {
   test::TempDir home;
-  auto options = quick(30, 1500);
-  options.insert(options.end(), {"--ckpt-every", "1"});
-  const fs::path output = home / "first.txt";
-  const pid_t first = test::spawn_process(qlhost(home.path(), options), output);
+  const pid_t first = start_until_first_checkpoint(home.path(), 30);
   const fs::path lock = logs(home.path()) / "exp0000" / ".writer.lock";
   const fs::path first_checkpoint = logs(home.path()) / "exp0000" / "fold0" / "saves" / "epoch0001.ckpt";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!fs::exists(first_checkpoint) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   REQUIRE(fs::exists(first_checkpoint));
   const Logbook logbook(logs(home.path()));
   const std::string holder = ":" + std::to_string(first) + "\n";
@@ -261,14 +271,9 @@ TEST_CASE("a second writer of a training experiment is refused naming the first,
 TEST_CASE("a resume keeps the first run's --ckpt-every and thread count unless told otherwise",
           "[qlhost][e2e][resume]") {
   test::TempDir home;
-  auto options = quick(3, 1500);
-  options.insert(options.end(), {"--ckpt-every", "1"});
+  const pid_t first = start_until_first_checkpoint(home.path(), 3);  // --threads 1, --ckpt-every 1
   const fs::path output = home / "first.txt";
-  const pid_t first = test::spawn_process(qlhost(home.path(), options), output);  // --threads 1
   const fs::path saves = logs(home.path()) / "exp0000" / "fold0" / "saves";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!fs::exists(saves / "epoch0001.ckpt") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ::kill(first, SIGKILL);
   REQUIRE(test::wait_process(first) == 128 + SIGKILL);
   REQUIRE_FALSE(fs::exists(saves / "epoch0003.ckpt"));

@@ -251,7 +251,8 @@ torch::Tensor decode_image(const torch::Tensor& encoded) {
   ImageDecoder decoder(encoded.data_ptr<std::uint8_t>(), static_cast<std::size_t>(encoded.numel()));
   const Image image = decoder.decode_all();
   auto pixels = torch::empty({image.height, image.width, 3}, torch::kUInt8);
-  std::memcpy(pixels.data_ptr<std::uint8_t>(), image.pixels.data(), image.pixels.size());
+  if (!image.pixels.empty())  // an empty tensor's data pointer is null
+    std::memcpy(pixels.data_ptr<std::uint8_t>(), image.pixels.data(), image.pixels.size());
   return pixels;
 }
 

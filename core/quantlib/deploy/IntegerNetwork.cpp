@@ -113,8 +113,9 @@ Tensor requant_fused(const std::vector<Tensor>& inputs, const IntegerNode& node)
   Tensor out = torch::empty(first.sizes(), torch::kInt);
   int32_t* target = out.data_ptr<int32_t>();
   const int64_t shift = node.shift;
-  const int64_t mask = shift > 0 ? (int64_t{1} << shift) - 1 : 0;
-  const int64_t half = shift > 0 ? int64_t{1} << (shift - 1) : 0;
+  // In unsigned arithmetic: at shift 63, 2^63 - 1 would overflow int64 on the way.
+  const int64_t mask = shift > 0 ? static_cast<int64_t>((std::uint64_t{1} << shift) - 1) : 0;
+  const int64_t half = shift > 0 ? static_cast<int64_t>(std::uint64_t{1} << (shift - 1)) : 0;
   const bool nearest = shift > 0 && node.rounding == Rounding::Nearest;
   const int64_t lo = node.lo, hi = node.hi;
   at::parallel_for(0, outer * channels, 1, [&](int64_t begin, int64_t end) {

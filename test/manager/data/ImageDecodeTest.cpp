@@ -25,7 +25,8 @@ namespace {
 
 torch::Tensor bytes_tensor(const std::string& bytes) {
   auto tensor = torch::empty({static_cast<std::int64_t>(bytes.size())}, torch::kUInt8);
-  std::memcpy(tensor.data_ptr<std::uint8_t>(), bytes.data(), bytes.size());
+  // An empty tensor's data pointer is null, which memcpy may not be given.
+  if (!bytes.empty()) std::memcpy(tensor.data_ptr<std::uint8_t>(), bytes.data(), bytes.size());
   return tensor;
 }
 

@@ -181,6 +181,10 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   std::string config_text;
   std::string id_text;
   std::optional<ExperimentLock> writer;  // held while training; --mode test only reads
+  // Threads per rank: --threads, else the experiment's own, else this machine's default.
+  const auto threads_of = [&](const ExperimentConfig& experiment) {
+    return options.threads.value_or(experiment.threads.value_or(default_threads(communicator)));
+  };
   if (communicator.is_root()) {
     if (options.experiment_id) {
       const int id = *options.experiment_id;
@@ -197,8 +201,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
                           std::to_string(train_data->size()) + " (the training samples, so that every fold " +
                           "validates on at least one), got " + std::to_string(config.n_folds));
       if (!config.seed) set_seed(config, draw_seed());
-      set_run_options(config, options.threads.value_or(config.threads.value_or(default_threads(communicator))),
-                      options.ckpt_every);
+      set_run_options(config, threads_of(config), options.ckpt_every);
       const int id = logbook.create_experiment();
       writer.emplace(logbook.experiment_dir(id));
       config_text = yaml_text(config.root);
@@ -215,7 +218,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   if (!config.seed) throw ConfigError(config_file.string() + ": experiment.seed: expected the experiment's seed");
   if (options.ckpt_every) config.ckpt_every = *options.ckpt_every;
   // The experiment's thread count, unless --threads says otherwise.
-  const int threads = options.threads.value_or(config.threads.value_or(default_threads(communicator)));
+  const int threads = threads_of(config);
   if (threads != torch::get_num_threads()) configure_compute(threads);
 
   auto log = make_logger(communicator.is_root() ? std::optional(logbook.log_file(id)) : std::nullopt,

@@ -112,6 +112,22 @@ std::unique_ptr<torch::optim::OptimizerParamState> new_param_state(const torch::
   return nullptr;
 }
 
+// Puts the state saved under `name` back as `parameter`'s, or clears the
+// parameter's state when none was saved.
+void restore_state(const std::filesystem::path& path, torch::serialize::InputArchive& states, const std::string& name,
+                   const torch::Tensor& parameter, torch::optim::Optimizer& optimizer) {
+  void* key = parameter.unsafeGetTensorImpl();
+  torch::serialize::InputArchive saved;
+  if (!states.try_read(name, saved)) {
+    optimizer.state().erase(key);
+    return;
+  }
+  auto state = new_param_state(optimizer);
+  if (!state) throw StorageError(path.string() + ": holds optimizer state for an optimizer QuantLab cannot make");
+  state->serialize(saved);
+  optimizer.state()[key] = std::move(state);
+}
+
 void restore_states_by_position(const std::filesystem::path& path, torch::serialize::InputArchive& optimizer_archive,
                                 const std::vector<std::vector<std::string>>& names,
                                 torch::optim::Optimizer& optimizer) {
@@ -119,20 +135,7 @@ void restore_states_by_position(const std::filesystem::path& path, torch::serial
   optimizer_archive.read("state", states);
   for (size_t g = 0; g < names.size(); ++g) {
     const auto& parameters = optimizer.param_groups().at(g).params();
-    for (size_t k = 0; k < names[g].size(); ++k) {
-      void* key = parameters.at(k).unsafeGetTensorImpl();
-      torch::serialize::InputArchive saved;
-      if (!states.try_read(names[g][k], saved)) {
-        optimizer.state().erase(key);
-        continue;
-      }
-      auto state = new_param_state(optimizer);
-      if (!state)
-        throw StorageError(path.string() + ": optimizer state in LibTorch 1.13's layout for an optimizer QuantLab "
-                           "cannot map");
-      state->serialize(saved);
-      optimizer.state()[key] = std::move(state);
-    }
+    for (size_t k = 0; k < names[g].size(); ++k) restore_state(path, states, names[g][k], parameters.at(k), optimizer);
   }
 }
 
@@ -213,18 +216,8 @@ void load_optimizer_by_name(const std::filesystem::path& path, torch::serialize:
                          std::to_string(size.item<std::int64_t>()) + " parameter(s), expected " +
                          std::to_string(parameters.size()));
     group.read("states", states);
-    for (std::size_t k = 0; k < parameters.size(); ++k) {
-      void* key = parameters[k].unsafeGetTensorImpl();
-      torch::serialize::InputArchive saved;
-      if (!states.try_read(parameter_key(keys, parameters[k], g, k), saved)) {
-        optimizer.state().erase(key);
-        continue;
-      }
-      auto state = new_param_state(optimizer);
-      if (!state) throw StorageError(path.string() + ": holds optimizer state for an optimizer QuantLab cannot make");
-      state->serialize(saved);
-      optimizer.state()[key] = std::move(state);
-    }
+    for (std::size_t k = 0; k < parameters.size(); ++k)
+      restore_state(path, states, parameter_key(keys, parameters[k], g, k), parameters[k], optimizer);
   }
 }
 

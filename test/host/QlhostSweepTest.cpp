@@ -32,11 +32,7 @@ grid:
 )";
 
 std::vector<std::string> sweep_run(const fs::path& home, const fs::path& file, std::vector<std::string> extra = {}) {
-  std::vector<std::string> arguments{test::qlhost_path(), "sweep", "--plugin", test::plugin_path("fashionmnist"),
-                                     "--topology", "MLP", "--sweep", file.string(), "--home", home.string(),
-                                     "--threads", "1"};
-  arguments.insert(arguments.end(), extra.begin(), extra.end());
-  return arguments;
+  return test::sweep_command("fashionmnist", "MLP", file, home, extra);
 }
 
 fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" / "logs"; }

@@ -134,9 +134,7 @@ grid:
   training.optimizer.params.lr: [0.01, 0.05]
   network.params.hidden: [[32], [16, 16]]
 )");
-  const auto result = test::run_process({test::qlhost_path(), "sweep", "--plugin", test::plugin_path("fashionmnist"),
-                                         "--topology", "MLP", "--sweep", file.string(), "--home",
-                                         home.path().string(), "--threads", "1"});
+  const auto result = test::run_process(test::sweep_command("fashionmnist", "MLP", file, home.path()));
   INFO(result.output);
   REQUIRE(result.status == 0);
 

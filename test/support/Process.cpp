@@ -64,6 +64,15 @@ std::string client_script(const std::string& name) {
   return std::string(QUANTLAB_SOURCE_DIR) + "/test/clients/" + name;
 }
 
+std::vector<std::string> sweep_command(const std::string& problem, const std::string& topology,
+                                       const std::filesystem::path& sweep_file, const std::filesystem::path& home,
+                                       const std::vector<std::string>& extra) {
+  std::vector<std::string> arguments{qlhost_path(), "sweep", "--plugin", plugin_path(problem), "--topology", topology,
+                                     "--sweep", sweep_file.string(), "--home", home.string(), "--threads", "1"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
                                         const std::filesystem::path& home, const std::vector<std::string>& extra) {
   std::vector<std::string> arguments{qlhost_path(), "--plugin", plugin_path(problem), "--topology", topology,

@@ -39,6 +39,11 @@ std::string client_script(const std::string& name);
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
                                         const std::filesystem::path& home, const std::vector<std::string>& extra);
 
+// qlhost sweep --plugin <problem's plugin> --topology T --sweep FILE --home H --threads 1, then `extra`.
+std::vector<std::string> sweep_command(const std::string& problem, const std::string& topology,
+                                       const std::filesystem::path& sweep_file, const std::filesystem::path& home,
+                                       const std::vector<std::string>& extra = {});
+
 // The lines of qlhost's output that report an error ("qlhost: error: ...").
 std::vector<std::string> error_lines(const std::string& output);
 

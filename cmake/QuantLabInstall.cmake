@@ -25,6 +25,7 @@ install(TARGETS quantlab quantlab_sdk_headers qlhost EXPORT QuantLabTargets
 # (quantlib/...) and plugins may use others (manager/data/Idx.h).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/problem_sdk/include/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+install(FILES ${QUANTLAB_BUILD_IDENTITY_HEADER} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/quantlab)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h"
   PATTERN "host" EXCLUDE PATTERN "proto" EXCLUDE)

@@ -70,7 +70,8 @@ int plugin_command(const Arguments& arguments) {
   const LoadedPlugin plugin = load_plugin(path);
   std::cout << "plugin:   " << plugin.path.string() << "\n"
             << "problem:  " << plugin.name << " " << plugin.version << "\n"
-            << "ABI:      " << plugin.abi_version << " (qlhost " << QUANTLAB_SDK_ABI_VERSION << ")\n"
+            << "ABI:      descriptor layout " << plugin.abi_version << ", headers " << plugin.headers_hash
+            << " (equal to qlhost's; built with " QUANTLAB_COMPILER ", " QUANTLAB_STANDARD_LIBRARY ")\n"
             << "LibTorch: " << plugin.torch_version << " (qlhost: LibTorch " << TORCH_VERSION << ", "
             << (QUANTLAB_CUDA_BUILD ? "built with CUDA " QUANTLAB_TORCH_CUDA : "built CPU-only") << ", "
             << static_cast<int>(torch::cuda::device_count()) << " GPU(s) visible)\n"

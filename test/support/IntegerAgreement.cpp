@@ -60,7 +60,8 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
   }
   IntegerAgreement agreement;
   agreement.samples = x.size(0);
-  agreement.argmax_equal = integer.forward(x).argmax(1).eq(logits.argmax(1)).sum().item<std::int64_t>();
+  // Samples in which some requantized value differs from the reference's.
+  torch::Tensor flipped = torch::zeros({x.size(0)}, torch::kBool);
   // Every requantized activation against the reference, then the reference's
   // integers go forward in its place.
   integer.run(x, quantlib::deploy::ProductKernels::fastest_exact, [&](std::size_t id, const torch::Tensor& output) {
@@ -78,8 +79,13 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
     agreement.requantized_differing += difference.gt(0).sum().item<std::int64_t>();
     agreement.worst_difference_in_steps =
         std::max(agreement.worst_difference_in_steps, difference.max().item<std::int64_t>());
+    flipped |= difference.flatten(1).gt(0).any(1);
     return expected.to(torch::kInt);
   });
+  const torch::Tensor exact = flipped.logical_not();
+  agreement.exact_samples = exact.sum().item<std::int64_t>();
+  agreement.argmax_equal_where_exact =
+      integer.forward(x).argmax(1).eq(logits.argmax(1)).logical_and(exact).sum().item<std::int64_t>();
   TempDir dir;
   quantlib::deploy::OnnxExportOptions options;
   options.input_shape = std::vector<std::int64_t>(input_shape.begin() + 1, input_shape.end());

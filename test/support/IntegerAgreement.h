@@ -13,7 +13,14 @@ namespace quantlab::test {
 
 struct IntegerAgreement {
   std::int64_t samples = 0;
-  std::int64_t argmax_equal = 0;
+  // Samples in which every requantized activation equals the reference's:
+  // their integer logits are the reference's sums done exactly, so their
+  // argmax must agree. A sample with a flipped value may not: which values
+  // sit on a rounding boundary depends on the float kernels (their
+  // summation order differs between CPUs, ISAs and thread counts), and one
+  // step early in an untrained network can move the top logit.
+  std::int64_t exact_samples = 0;
+  std::int64_t argmax_equal_where_exact = 0;
   // Each requantized activation computed from the fake-quantized network's own
   // inputs to it: how many differ from that network's value, of how many. In a
   // deep network a float32 rounding flip of the reference moves the values

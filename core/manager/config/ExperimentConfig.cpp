@@ -60,12 +60,19 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
     parts.push_back(part);
   }
   // yaml-cpp nodes are handles: walk down with fresh handles, creating maps.
+  // yaml-cpp's operator[] would throw on a value and turn a list into a map.
+  auto require_section = [&](const YAML::Node& node, const std::string& name) {
+    if (node.IsScalar() || node.IsSequence())
+      throw ConfigError("--set " + assignment + ": " + name + " is a " + (node.IsScalar() ? "value" : "list") +
+                        ", not a section");
+  };
+  require_section(root, "the config's top level");
+  if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
   std::vector<YAML::Node> chain{root};
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     YAML::Node parent = chain.back();
     YAML::Node child = parent[parts[i]];
-    if (child && child.IsScalar())
-      throw ConfigError("--set " + assignment + ": " + parts[i] + " is a value, not a section");
+    if (child) require_section(child, parts[i]);
     if (!child || child.IsNull()) parent[parts[i]] = YAML::Node(YAML::NodeType::Map);
     chain.push_back(parent[parts[i]]);
   }

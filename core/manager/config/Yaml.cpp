@@ -21,16 +21,25 @@ class DuplicateKeys : public YAML::EventHandler {
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node_done("~", mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node_done(std::nullopt, mark); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    refuse_container_key("an empty (null) value", mark);
+    node_done("~", mark);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    refuse_container_key("an alias (*name)", mark);
+    node_done(std::nullopt, mark);
+  }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string& value) override {
     node_done(value, mark);
   }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    refuse_container_key("a list", mark);
     frames_.push_back(Frame{false, true, {}});
   }
   void OnSequenceEnd() override { container_done(); }
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    refuse_container_key("a mapping", mark);
     frames_.push_back(Frame{true, true, {}});
   }
   void OnMapEnd() override { container_done(); }
@@ -41,6 +50,14 @@ class DuplicateKeys : public YAML::EventHandler {
     bool expecting_key;
     std::map<std::string, int> key_lines;  // key -> its line, 1-based
   };
+
+  // Keys are names: YAML's complex keys (`? [a, b]: 1`), aliases and nulls
+  // (`~: 1`, or a key lost to a stray tag) name nothing.
+  void refuse_container_key(const std::string& what, const YAML::Mark& mark) const {
+    if (frames_.empty() || !frames_.back().is_map || !frames_.back().expecting_key) return;
+    throw ConfigError(source_ + ":" + std::to_string(mark.line + 1) + ": " + what +
+                      " used as a mapping key; expected a plain name");
+  }
 
   // A node is complete: in a mapping it is a key or a value, in turn.
   void node_done(const std::optional<std::string>& key_text, const YAML::Mark& mark) {
@@ -73,8 +90,14 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source) {
     std::istringstream events(text);
     YAML::Parser parser(events);
     DuplicateKeys check(source);
-    while (parser.HandleNextDocument(check)) {
-    }
+    parser.HandleNextDocument(check);
+    // yaml-cpp 0.7 can report empty documents without end after some damaged
+    // text, so the documents are not walked to the end: a second one is
+    // refused (YAML::Load would ignore it silently anyway).
+    DuplicateKeys second(source);
+    if (parser.HandleNextDocument(second))
+      throw ConfigError(source + ": holds more than one YAML document (a line '---' or '...' inside it); "
+                        "expected one");
     return YAML::Load(text);
   } catch (const YAML::ParserException& error) {
     throw ConfigError(source + ":" + std::to_string(error.mark.line + 1) + ": malformed YAML: " + error.msg);

@@ -121,10 +121,14 @@ torch::Tensor read_idx(const std::filesystem::path& file, int dimensions) {
                 " dimension sizes");
   std::vector<std::int64_t> shape;
   std::uint64_t payload = 1;
+  // The product of the non-zero sizes: an empty data set ([0, 28, 28]) holds
+  // no data, but its shape must still be one a tensor can have.
+  std::uint64_t extent = 1;
   for (int d = 0; d < dimensions; ++d) {
     const std::uint32_t size = big_endian32(size_bytes.data() + 4 * d);
     shape.push_back(size);
     payload = size == 0 ? 0 : (payload > kMaxIdxBytes / size ? kMaxIdxBytes + 1 : payload * size);
+    if (size != 0) extent = extent > kMaxIdxBytes / size ? kMaxIdxBytes + 1 : extent * size;
   }
   const std::uint64_t header = 4 + size_bytes.size();
   // Check before allocating, so a damaged header cannot ask for terabytes.
@@ -135,6 +139,13 @@ torch::Tensor read_idx(const std::filesystem::path& file, int dimensions) {
     stream.fail("truncated: the header promises " + std::to_string(payload) +
                 " bytes of data, more than this " + std::to_string(stream.file_bytes()) +
                 "-byte file can hold");
+
+  if (extent > kMaxIdxBytes) {
+    std::string sizes;
+    for (const auto size : shape) sizes += (sizes.empty() ? "" : " x ") + std::to_string(size);
+    stream.fail("its header's dimension sizes (" + sizes + ") describe more than " + std::to_string(kMaxIdxBytes) +
+                " values, expected the sizes of a data set");
+  }
 
   torch::Tensor values = torch::empty(shape, torch::kUInt8);
   const std::uint64_t got = stream.read(values.data_ptr<std::uint8_t>(), payload);

@@ -179,6 +179,7 @@ ImageDecoder::ImageDecoder(const std::uint8_t* data, std::size_t size) : data_(d
     jpeg_->check_to_end = !has_end_marker(data, size);
     width_ = jpeg_->info.image_width;
     height_ = jpeg_->info.image_height;
+    check_pixel_count();
     return;
   }
   if (starts_with(data, size, kPngMagic, sizeof(kPngMagic))) {
@@ -192,6 +193,7 @@ ImageDecoder::ImageDecoder(const std::uint8_t* data, std::size_t size) : data_(d
     width_ = png.width;
     height_ = png.height;
     png_image_free(&png);
+    check_pixel_count();
     return;
   }
   throw DataError("not a JPEG or PNG image (" + std::to_string(size) + " bytes starting 0x" + hex_prefix(data, size) +
@@ -199,6 +201,13 @@ ImageDecoder::ImageDecoder(const std::uint8_t* data, std::size_t size) : data_(d
 }
 
 ImageDecoder::~ImageDecoder() = default;
+
+void ImageDecoder::check_pixel_count() const {
+  if (width_ * height_ > kMaxImagePixels)
+    throw DataError("image of " + std::to_string(width_) + " x " + std::to_string(height_) +
+                    " pixels, more than the " + std::to_string(kMaxImagePixels) +
+                    "-pixel limit (a damaged header, or a decompression bomb)");
+}
 
 int ImageDecoder::best_reduction(double span_x, double span_y, double min_x, double min_y) const {
   if (!jpeg_) return 1;

@@ -34,10 +34,15 @@ struct Region {
   std::int64_t y1 = 0;
 };
 
+// The most pixels an image may have: a few bytes of JPEG or PNG can claim
+// gigapixels, which decoding would fill whether or not the data is there.
+// Twice the 89.5 million of PIL's MAX_IMAGE_PIXELS, past which PIL refuses.
+inline constexpr std::int64_t kMaxImagePixels = 2 * 89'478'485;
+
 // One encoded image. The constructor reads the header (size, format); decode()
 // may then be called once. Throws DataError for data that is not a JPEG or
-// PNG, or is corrupt or truncated; the message names what is wrong, not the
-// file (the caller knows that).
+// PNG, is corrupt or truncated, or has more than kMaxImagePixels; the
+// message names what is wrong, not the file (the caller knows that).
 class ImageDecoder {
  public:
   ImageDecoder(const std::uint8_t* data, std::size_t size);
@@ -67,6 +72,8 @@ class ImageDecoder {
   Image decode_all();
 
  private:
+  void check_pixel_count() const;
+
   struct Jpeg;
   const std::uint8_t* data_;
   std::size_t size_;

@@ -35,6 +35,37 @@ std::shared_ptr<Topology> LoadedPlugin::topology(const std::string& wanted) cons
                     "); expected one of: " + known);
 }
 
+void check_plugin_descriptor(const std::filesystem::path& path, const PluginDescriptor& descriptor) {
+  // Only abi_version may be read before it matches.
+  if (descriptor.abi_version != QUANTLAB_SDK_ABI_VERSION)
+    throw PluginError(quoted(path) + ": built for plugin ABI " + std::to_string(descriptor.abi_version) +
+                      ", this qlhost speaks ABI " + std::to_string(QUANTLAB_SDK_ABI_VERSION) +
+                      "; rebuild the plugin against this SDK");
+  // Each part of the build identity, as the plugin and as qlhost were built.
+  struct Part {
+    const char* what;
+    const char* plugin;
+    const char* host;
+    const char* fix;
+  };
+  const Part parts[] = {
+      {"boundary headers (hash)", descriptor.headers_hash, QUANTLAB_HEADERS_HASH,
+       "rebuild the plugin against this qlhost's SDK"},
+      {"LibTorch", descriptor.torch_version, TORCH_VERSION, "rebuild the plugin with the same LibTorch"},
+      {"compiler", descriptor.compiler, QUANTLAB_COMPILER, "rebuild the plugin with the same compiler"},
+      {"standard library", descriptor.standard_library, QUANTLAB_STANDARD_LIBRARY,
+       "rebuild the plugin with the same standard library"},
+  };
+  for (const Part& part : parts) {
+    const std::string plugin = part.plugin ? part.plugin : "(none)";
+    if (plugin != part.host)
+      throw PluginError(quoted(path) + ": built with " + part.what + " " + plugin + ", qlhost with " + part.what +
+                        " " + part.host + "; " + part.fix);
+  }
+  if (descriptor.create_problem == nullptr || descriptor.name == nullptr)
+    throw PluginError(quoted(path) + ": its descriptor has no name or problem factory");
+}
+
 LoadedPlugin load_plugin(const std::filesystem::path& path) {
   std::error_code ignored;
   if (!std::filesystem::is_regular_file(path, ignored))
@@ -54,33 +85,19 @@ LoadedPlugin load_plugin(const std::filesystem::path& path) {
   const PluginDescriptor* descriptor = entry();
   if (descriptor == nullptr) throw PluginError(quoted(path) + ": its entry point returned no descriptor");
 
-  // Only abi_version may be read before it matches.
-  if (descriptor->abi_version != QUANTLAB_SDK_ABI_VERSION)
-    throw PluginError(quoted(path) + ": built for plugin ABI " + std::to_string(descriptor->abi_version) +
-                      ", this qlhost speaks ABI " + std::to_string(QUANTLAB_SDK_ABI_VERSION) +
-                      "; rebuild the plugin against this SDK");
-  const std::string plugin_torch = descriptor->torch_version ? descriptor->torch_version : "?";
-  if (plugin_torch != TORCH_VERSION)
-    throw PluginError(quoted(path) + ": built with LibTorch " + plugin_torch + ", qlhost uses LibTorch " +
-                      TORCH_VERSION + "; rebuild the plugin with the same LibTorch");
-  if (descriptor->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
-    throw PluginError(quoted(path) + ": built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(descriptor->cxx11_abi) +
-                      ", qlhost with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(_GLIBCXX_USE_CXX11_ABI));
-  if (descriptor->compiler_major != __GNUC__)
-    throw PluginError(quoted(path) + ": built with compiler major version " +
-                      std::to_string(descriptor->compiler_major) + ", qlhost with " + std::to_string(__GNUC__) +
-                      "; rebuild the plugin with the same compiler");
-  if (descriptor->create_problem == nullptr || descriptor->name == nullptr)
-    throw PluginError(quoted(path) + ": its descriptor has no name or problem factory");
+  check_plugin_descriptor(path, *descriptor);
 
   LoadedPlugin plugin;
   plugin.path = path;
   plugin.name = descriptor->name;
   plugin.version = descriptor->version ? descriptor->version : "";
   plugin.abi_version = descriptor->abi_version;
-  plugin.torch_version = plugin_torch;
-  plugin.problem = std::shared_ptr<Problem>(descriptor->create_problem());
+  plugin.torch_version = descriptor->torch_version;
+  plugin.headers_hash = descriptor->headers_hash;
+  // Kept loaded before any of its code runs: an exception the factory throws
+  // must not outlive the library that holds its type information.
   keep_loaded(std::move(library));
+  plugin.problem = std::shared_ptr<Problem>(descriptor->create_problem());
   return plugin;
 }
 

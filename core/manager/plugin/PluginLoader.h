@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "quantlab/PluginDescriptor.h"
 #include "quantlab/Problem.h"
 
 namespace quantlab {
@@ -16,6 +17,7 @@ struct LoadedPlugin {
   std::string version;
   unsigned abi_version = 0;
   std::string torch_version;
+  std::string headers_hash;  // QUANTLAB_HEADERS_HASH it was built with (equal to qlhost's)
   std::shared_ptr<Problem> problem;
 
   // The topology with this name; ConfigError listing the known ones otherwise.
@@ -24,5 +26,12 @@ struct LoadedPlugin {
 
 // Throws PluginError naming the file and, on a mismatch, both sides.
 LoadedPlugin load_plugin(const std::filesystem::path& path);
+
+// What load_plugin checks in the descriptor of `path` before calling into it:
+// the descriptor's layout (read first, before trusting the rest), the build
+// identity (headers hash, LibTorch, compiler, standard library; see
+// quantlab/PluginDescriptor.h), and a name and problem factory.
+// Throws PluginError naming the file and both sides of a mismatch.
+void check_plugin_descriptor(const std::filesystem::path& path, const PluginDescriptor& descriptor);
 
 }  // namespace quantlab

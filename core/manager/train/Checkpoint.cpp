@@ -1,45 +1,85 @@
 #include "manager/train/Checkpoint.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <memory>
 
 #include <torch/torch.h>
 
 #include "manager/logbook/AtomicFile.h"
+#include "manager/train/ArchiveCheck.h"
 #include "quantlab/Errors.h"
 
 namespace quantlab {
 
 namespace {
 
-// From `contents` when given, else from the file.
-torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const std::string* contents = nullptr) {
-  torch::serialize::InputArchive archive;
+// Runs `read`, which takes a checkpoint apart. A damaged or foreign file makes
+// LibTorch throw all sorts (c10::Error, TorchScript's ErrorReport, bad_alloc
+// for sizes no file holds, ...): each becomes one StorageError naming the file,
+// `what` it was expected to be, and the cause. Our own errors pass through.
+template <typename Read>
+auto as_storage_error(const std::filesystem::path& path, const std::string& what, Read&& read) {
   try {
-    if (contents)
-      archive.load_from(contents->data(), contents->size());
-    else
-      archive.load_from(path.string());
+    return read();
+  } catch (const UserError&) {
+    throw;
   } catch (const c10::Error& error) {
-    throw StorageError(path.string() + ": not a readable checkpoint (" +
-                       std::string(error.what_without_backtrace()).substr(0, 120) + ")");
+    throw StorageError(path.string() + ": " + what + " (" +
+                       std::string(error.what_without_backtrace()).substr(0, 160) + ")");
+  } catch (const std::exception& error) {
+    throw StorageError(path.string() + ": " + what + " (" + std::string(error.what()).substr(0, 160) + ")");
   }
-  torch::Tensor format;
-  if (!archive.try_read("format", format) || format.item<std::int64_t>() < kOldestCheckpointFormat ||
-      format.item<std::int64_t>() > kCheckpointFormat)
-    throw StorageError(path.string() + ": expected a QuantLab checkpoint of format " +
-                       std::to_string(kOldestCheckpointFormat) + " to " + std::to_string(kCheckpointFormat));
-  return archive;
 }
 
-FoldProgress read_progress(torch::serialize::InputArchive& archive) {
-  torch::Tensor progress, best;
-  archive.read("progress", progress);
-  archive.read("best_metric", best);
-  auto values = progress.accessor<std::int64_t, 1>();
-  return FoldProgress{static_cast<int>(values[0]), static_cast<int>(values[1]), best.item<double>(),
-                      static_cast<int>(values[2])};
+// A tensor the checkpoint must hold with this dtype and number of values.
+torch::Tensor read_values(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
+                          const std::string& key, torch::ScalarType dtype, std::int64_t count) {
+  torch::Tensor values;
+  archive.read(key, values);
+  if (values.scalar_type() != dtype || values.dim() > 1 || values.numel() != count)
+    throw StorageError(path.string() + ": its \"" + key + "\" holds " + std::to_string(values.numel()) + " " +
+                       std::string(c10::toString(values.scalar_type())) + " values, expected " +
+                       std::to_string(count) + " " + c10::toString(dtype) + " (a damaged checkpoint)");
+  return values.reshape({count}).contiguous();
+}
+
+// From `contents` when given, else from the file; checked before LibTorch
+// reads it (ArchiveCheck.h).
+torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const std::string* contents = nullptr) {
+  std::string read;
+  if (!contents) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) throw StorageError(path.string() + ": cannot read the checkpoint (expected a readable file)");
+    read = bytes.str();
+    contents = &read;
+  }
+  return as_storage_error(path, "not a readable checkpoint", [&] {
+    check_torch_archive(path, *contents);
+    torch::serialize::InputArchive archive;
+    archive.load_from(contents->data(), contents->size());
+    check_tensor_extents(path, archive);
+    torch::Tensor format;
+    if (!archive.try_read("format", format) || format.numel() != 1 || format.scalar_type() != torch::kLong ||
+        format.item<std::int64_t>() < kOldestCheckpointFormat || format.item<std::int64_t>() > kCheckpointFormat)
+      throw StorageError(path.string() + ": expected a QuantLab checkpoint of format " +
+                         std::to_string(kOldestCheckpointFormat) + " to " + std::to_string(kCheckpointFormat));
+    return archive;
+  });
+}
+
+FoldProgress read_progress(const std::filesystem::path& path, torch::serialize::InputArchive& archive) {
+  return as_storage_error(path, "not a readable checkpoint", [&] {
+    const torch::Tensor progress = read_values(path, archive, "progress", torch::kLong, 3);
+    const torch::Tensor best = read_values(path, archive, "best_metric", torch::kDouble, 1);
+    const auto* values = progress.data_ptr<std::int64_t>();
+    return FoldProgress{static_cast<int>(values[0]), static_cast<int>(values[1]), best.item<double>(),
+                        static_cast<int>(values[2])};
+  });
 }
 
 
@@ -271,8 +311,8 @@ namespace {
 
 FoldProgress load_state(const std::filesystem::path& path, torch::serialize::InputArchive& archive,
                         const TrainingState& state) {
-  try {
-    const FoldProgress progress = read_progress(archive);
+  return as_storage_error(path, "does not fit this experiment's network and training", [&] {
+    const FoldProgress progress = read_progress(path, archive);
     torch::serialize::InputArchive network;
     archive.read("network", network);
     load_tensors(path, network, state.network, "");
@@ -285,6 +325,7 @@ FoldProgress load_state(const std::filesystem::path& path, torch::serialize::Inp
     }
     torch::Tensor schedule;
     archive.read("lr_schedule", schedule);
+    schedule = read_values(path, archive, "lr_schedule", torch::kDouble, schedule.numel());
     state.schedule.load_state(std::vector<double>(schedule.data_ptr<double>(),
                                                   schedule.data_ptr<double>() + schedule.numel()));
     for (size_t i = 0; i < state.controllers.size(); ++i) {
@@ -297,29 +338,23 @@ FoldProgress load_state(const std::filesystem::path& path, torch::serialize::Inp
     auto generator = torch::globalContext().defaultGenerator(torch::kCPU);
     generator.set_state(rng);
     return progress;
-  } catch (const c10::Error& error) {
-    throw StorageError(path.string() + ": does not fit this experiment's network and training (" +
-                       std::string(error.what_without_backtrace()).substr(0, 160) + ")");
-  }
+  });
 }
 
 }  // namespace
 
 FoldProgress read_progress(const std::filesystem::path& path) {
   auto archive = open_archive(path);
-  return read_progress(archive);
+  return read_progress(path, archive);
 }
 
 void load_network(const std::filesystem::path& path, torch::nn::Module& network) {
   auto archive = open_archive(path);
-  try {
+  as_storage_error(path, "does not fit this network", [&] {
     torch::serialize::InputArchive weights;
     archive.read("network", weights);
     load_tensors(path, weights, network, "");
-  } catch (const c10::Error& error) {
-    throw StorageError(path.string() + ": does not fit this network (" +
-                       std::string(error.what_without_backtrace()).substr(0, 160) + ")");
-  }
+  });
 }
 
 }  // namespace quantlab

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <c10/util/Exception.h>
 
@@ -154,11 +155,22 @@ std::vector<double> LrSchedule::state() const {
 
 void LrSchedule::load_state(const std::vector<double>& state) {
   TORCH_CHECK(state.size() == 5, "LR schedule state of ", state.size(), " values, expected 5");
+  // Counts must be whole numbers an int holds (a damaged checkpoint can hold
+  // anything, and converting NaN or 1e300 to int is undefined).
+  auto count = [](double value, const char* what) {
+    TORCH_CHECK(value >= 0 && value <= std::numeric_limits<int>::max() && value == std::floor(value),
+                "LR schedule state: ", what, " is ", value, ", expected a count");
+    return static_cast<int>(value);
+  };
+  TORCH_CHECK(std::isfinite(state[0]) && state[0] >= 0, "LR schedule state: factor ", state[0],
+              ", expected a finite non-negative number");
+  const int bad_epochs = count(state[3], "bad epochs");
+  const int cooldown_left = count(state[4], "cooldown");
   current_factor_ = state[0];
   best_ = state[1];
   has_best_ = state[2] != 0;
-  bad_epochs_ = static_cast<int>(state[3]);
-  cooldown_left_ = static_cast<int>(state[4]);
+  bad_epochs_ = bad_epochs;
+  cooldown_left_ = cooldown_left;
 }
 
 }  // namespace quantlab

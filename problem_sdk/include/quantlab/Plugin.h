@@ -1,8 +1,9 @@
 #pragma once
 // The plugin ABI. A plugin exports exactly one symbol, the alias
 // `quantlab_plugin`, a function returning a PluginDescriptor. The host refuses
-// a plugin unless abi_version matches exactly, then compares the LibTorch
-// version, the C++ standard-library ABI and the compiler, naming both sides.
+// a plugin unless abi_version (the descriptor's layout) matches exactly, then
+// compares the headers hash, LibTorch's version, the compiler and the
+// standard library, naming both sides (see PluginDescriptor.h).
 #include <boost/dll/alias.hpp>
 #include <torch/version.h>
 
@@ -15,10 +16,10 @@
   namespace quantlab_plugin_detail {                                                     \
   inline ::quantlab::Problem* create_problem() { return new ProblemClass(); }           \
   inline const ::quantlab::PluginDescriptor* descriptor() {                              \
-    static const ::quantlab::PluginDescriptor d{QUANTLAB_SDK_ABI_VERSION, problem_name,  \
-                                                plugin_version,     TORCH_VERSION,       \
-                                                _GLIBCXX_USE_CXX11_ABI, __GNUC__,        \
-                                                &create_problem};                        \
+    static const ::quantlab::PluginDescriptor d{                                         \
+        QUANTLAB_SDK_ABI_VERSION, problem_name,     plugin_version,                      \
+        QUANTLAB_HEADERS_HASH,    TORCH_VERSION,    QUANTLAB_COMPILER,                   \
+        QUANTLAB_STANDARD_LIBRARY, &create_problem};                                     \
     return &d;                                                                           \
   }                                                                                      \
   }                                                                                      \

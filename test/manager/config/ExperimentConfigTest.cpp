@@ -142,6 +142,17 @@ TEST_CASE("overrides from --set are typed by YAML and create missing sections", 
 
   CHECK_THROWS_WITH(apply_override(root, "experiment.n_epochs.x=1"),
                     "--set experiment.n_epochs.x=1: n_epochs is a value, not a section");
+  CHECK_THROWS_WITH(apply_override(root, "training.optimizer.params.lr.x=1"),
+                    "--set training.optimizer.params.lr.x=1: lr is a value, not a section");
+  apply_override(root, "data.list=[1, 2]");
+  CHECK_THROWS_WITH(apply_override(root, "data.list.x=1"), "--set data.list.x=1: list is a list, not a section");
+  // A config file whose top level is a value (found by the config fuzz target).
+  YAML::Node scalar = parse_yaml("'just text'", "c.yaml");
+  CHECK_THROWS_WITH(apply_override(scalar, "experiment.n_epochs=2"),
+                    "--set experiment.n_epochs=2: the config's top level is a value, not a section");
+  YAML::Node empty = parse_yaml("", "c.yaml");
+  apply_override(empty, "experiment.n_epochs=2");
+  CHECK(empty["experiment"]["n_epochs"].as<int>() == 2);
   CHECK_THROWS_WITH(apply_override(root, "novalue"), "--set novalue: expected dotted.key=value");
   CHECK_THROWS_WITH(apply_override(root, "a..b=1"), Catch::Contains("empty key part"));
 }

@@ -72,6 +72,17 @@ TEST_CASE("read_idx accepts a file with a zero-sized dimension", "[idx]") {
   CHECK(read_idx(file, 3).sizes() == torch::IntArrayRef({0, 28, 28}));
 }
 
+TEST_CASE("read_idx refuses dimension sizes no tensor can have, even with no data", "[idx]") {
+  // A zero count with huge images holds no data, but the shape's strides
+  // would overflow (found by the idx fuzz target).
+  TempDir dir;
+  const auto file = dir.path() / "huge-idx3-ubyte";
+  write_bytes(file, idx_bytes(0x00000803, {0, 0xFCFFFCFB, 0xFFFFFFFA}, {}));
+  const std::string message = data_error(file, 3);
+  check_one_line_naming(message, file);
+  CHECK_THAT(message, Catch::Contains("0 x 4244634875 x 4294967290"));
+}
+
 TEST_CASE("read_idx refuses a missing file, naming it", "[idx]") {
   TempDir dir;
   const auto file = dir.path() / "no-such-idx1-ubyte";

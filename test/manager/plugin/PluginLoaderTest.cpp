@@ -7,6 +7,9 @@
 #include "support/Process.h"
 #include "support/TempDir.h"
 
+#include <fstream>
+#include <torch/version.h>
+
 using namespace quantlab;
 
 namespace {
@@ -35,7 +38,7 @@ TEST_CASE("plugins of another ABI, another LibTorch, or none at all are refused 
             ", this qlhost speaks ABI " + std::to_string(QUANTLAB_SDK_ABI_VERSION) +
             "; rebuild the plugin against this SDK");
   CHECK(load_error(fixture("torch_mismatch")) ==
-        fixture("torch_mismatch") + ": built with LibTorch 0.4.1, qlhost uses LibTorch " + TORCH_VERSION +
+        fixture("torch_mismatch") + ": built with LibTorch 0.4.1, qlhost with LibTorch " + TORCH_VERSION +
             "; rebuild the plugin with the same LibTorch");
   CHECK_THAT(load_error(fixture("no_entry")), Catch::Contains("not a QuantLab plugin"));
   CHECK_THAT(load_error("/nonexistent/libx.so"), Catch::StartsWith("/nonexistent/libx.so: no such plugin file"));
@@ -71,4 +74,90 @@ TEST_CASE("a plugin file cut short inside its loadable segments is refused befor
   const auto errors = test::error_lines(result.output);
   REQUIRE(errors.size() == 1);
   CHECK_THAT(errors[0], Catch::Contains("libcut60000.so: not a loadable plugin"));
+}
+
+TEST_CASE("each part of a plugin's build identity is compared, naming both sides", "[plugin]") {
+  PluginDescriptor good{QUANTLAB_SDK_ABI_VERSION, "p",  "1",  QUANTLAB_HEADERS_HASH, TORCH_VERSION,
+                        QUANTLAB_COMPILER,        QUANTLAB_STANDARD_LIBRARY, [] { return static_cast<Problem*>(nullptr); }};
+  CHECK_NOTHROW(check_plugin_descriptor("libp.so", good));
+  auto refused = [&](PluginDescriptor descriptor) {
+    return test::error_message_of<PluginError>([&] { check_plugin_descriptor("libp.so", descriptor); });
+  };
+  PluginDescriptor other = good;
+  other.headers_hash = "0123456789abcdef";
+  CHECK(refused(other) == std::string("libp.so: built with boundary headers (hash) 0123456789abcdef, qlhost with "
+                                      "boundary headers (hash) ") +
+                              QUANTLAB_HEADERS_HASH + "; rebuild the plugin against this qlhost's SDK");
+  other = good;
+  other.compiler = "gcc 11.4.0";
+  CHECK(refused(other) == std::string("libp.so: built with compiler gcc 11.4.0, qlhost with compiler ") +
+                              QUANTLAB_COMPILER + "; rebuild the plugin with the same compiler");
+  other = good;
+  other.standard_library = "libc++ 16000";
+  CHECK_THAT(refused(other), Catch::Contains("built with standard library libc++ 16000, qlhost with standard library " +
+                                             std::string(QUANTLAB_STANDARD_LIBRARY)));
+  other = good;
+  other.torch_version = nullptr;
+  CHECK_THAT(refused(other), Catch::Contains("built with LibTorch (none)"));
+  other = good;
+  other.create_problem = nullptr;
+  CHECK(refused(other) == "libp.so: its descriptor has no name or problem factory");
+}
+
+TEST_CASE("a plugin built against a changed boundary header is refused by a host built before the change",
+          "[plugin]") {
+  // The build's own identity script over a copy of the boundary headers: as
+  // they are, and after a virtual function is added to Topology (what once
+  // made a stale plugin call the wrong function without any ABI number moving).
+  test::TempDir dir;
+  namespace fs = std::filesystem;
+  const fs::path source = QUANTLAB_SOURCE_DIR;
+  auto identity_of = [&](const fs::path& copy) {
+    const fs::path header = copy / "generated" / "quantlab" / "BuildIdentity.h";
+    const auto run = test::run_process({QUANTLAB_CMAKE_COMMAND, "-DOUTPUT=" + header.string(),
+                                        "-DROOTS=" + (copy / "include").string() + "|" + (copy / "core").string(), "-P",
+                                        (source / "cmake" / "BuildIdentity.cmake").string()});
+    REQUIRE(run.status == 0);
+    return header;
+  };
+  for (const std::string name : {"same", "changed"}) {
+    fs::create_directories(dir / name);
+    fs::copy(source / "problem_sdk" / "include", dir / name / "include", fs::copy_options::recursive);
+    fs::copy(source / "core", dir / name / "core", fs::copy_options::recursive);
+  }
+  std::ofstream(dir / "changed" / "include" / "quantlab" / "Topology.h", std::ios::app)
+      << "\nnamespace quantlab { struct AddedByTheTest { virtual ~AddedByTheTest(); virtual int f(); }; }\n";
+  const std::string same = test::read_text(identity_of(dir / "same"));
+  const std::string changed = test::read_text(identity_of(dir / "changed"));
+  // The unchanged copy hashes to what this build compiled in.
+  CHECK_THAT(same, Catch::Contains(std::string("\"") + QUANTLAB_HEADERS_HASH + "\""));
+  REQUIRE(same != changed);
+
+  // A plugin compiled against each copy: everything else of its identity is
+  // this build's, and it has no problem factory, so a plugin whose identity
+  // passes is refused for that instead.
+  const std::string plugin_source =
+      "#include <boost/dll/alias.hpp>\n#include \"quantlab/PluginDescriptor.h\"\n"
+      "namespace { const quantlab::PluginDescriptor* descriptor() {\n"
+      "  static const quantlab::PluginDescriptor d{QUANTLAB_SDK_ABI_VERSION, \"stale\", \"1\", QUANTLAB_HEADERS_HASH, \"" +
+      std::string(TORCH_VERSION) + "\", QUANTLAB_COMPILER, QUANTLAB_STANDARD_LIBRARY, nullptr};\n  return &d; } }\n"
+      "BOOST_DLL_ALIAS(descriptor, QUANTLAB_PLUGIN_SYMBOL)\n";
+  test::write_bytes(dir / "stale.cpp", plugin_source);
+  auto build_plugin = [&](const std::string& name) {
+    const fs::path library = dir / ("lib" + name + ".so");
+    const auto run = test::run_process({QUANTLAB_CXX_COMPILER, "-std=c++20", "-shared", "-fPIC", "-fvisibility=hidden",
+                                        "-I" + (dir / name / "include").string(),
+                                        "-I" + (dir / name / "generated").string(), (dir / "stale.cpp").string(), "-o",
+                                        library.string()});
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    return library.string();
+  };
+  const std::string stale = build_plugin("changed");
+  const std::string changed_hash = changed.substr(changed.find("HASH \"") + 6, 16);
+  CHECK(load_error(stale) == stale + ": built with boundary headers (hash) " + changed_hash +
+                                 ", qlhost with boundary headers (hash) " + QUANTLAB_HEADERS_HASH +
+                                 "; rebuild the plugin against this qlhost's SDK");
+  const std::string current = build_plugin("same");
+  CHECK(load_error(current) == current + ": its descriptor has no name or problem factory");
 }

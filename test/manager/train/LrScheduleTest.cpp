@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include <cmath>
 
 #include "manager/config/ExperimentConfig.h"
@@ -58,6 +60,19 @@ TEST_CASE("linear warm-up scales the first epochs", "[lr]") {
   CHECK(warm.learning_rate(0) == Approx(0.02));
   CHECK(warm.learning_rate(2) == Approx(0.1 * (0.2 + 0.8 * 0.5)));
   CHECK(warm.learning_rate(4) == Approx(0.1));
+}
+
+TEST_CASE("a schedule state no schedule could have written is refused", "[lr]") {
+  // A damaged checkpoint's NaN counted bad epochs (found by the checkpoint
+  // fuzz target) was converted to int: undefined behaviour.
+  auto plateau = make("{class: ReduceLROnPlateau, params: {factor: 0.5, patience: 1}}");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(plateau.load_state({1.0, 9.0, 1.0, nan, 0.0}), Catch::Contains("bad epochs is nan, expected a count"));
+  CHECK_THROWS_WITH(plateau.load_state({1.0, 9.0, 1.0, 0.0, 1e300}), Catch::Contains("cooldown is 1e+300"));
+  CHECK_THROWS_WITH(plateau.load_state({1.0, 9.0, 1.0, 1.5, 0.0}), Catch::Contains("bad epochs is 1.5"));
+  CHECK_THROWS_WITH(plateau.load_state({-1.0, 9.0, 1.0, 0.0, 0.0}), Catch::Contains("factor -1"));
+  CHECK_NOTHROW(plateau.load_state({0.5, 9.0, 1.0, 2.0, 1.0}));
+  CHECK(plateau.learning_rate(0) == Approx(0.05));
 }
 
 TEST_CASE("reduce-on-plateau lowers the rate after patience and keeps its state", "[lr]") {

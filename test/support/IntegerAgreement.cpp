@@ -13,6 +13,7 @@
 #include "quantlib/deploy/OnnxRuntimeRunner.h"
 #include "quantlib/graph/Layer.h"
 #include "quantlib/nn/Block.h"
+#include "support/RequantCheck.h"
 #include "support/TempDir.h"
 
 namespace quantlab::test {
@@ -60,10 +61,9 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
   }
   IntegerAgreement agreement;
   agreement.samples = x.size(0);
-  // Samples in which some requantized value differs from the reference's.
-  torch::Tensor flipped = torch::zeros({x.size(0)}, torch::kBool);
   // Every requantized activation against the reference, then the reference's
   // integers go forward in its place.
+  RequantJudge judge(integer, x.size(0));
   integer.run(x, quantlib::deploy::ProductKernels::fastest_exact, [&](std::size_t id, const torch::Tensor& output) {
     const auto& node = integer.nodes[id];
     const auto found = reference.by_layer.find(node.name);
@@ -72,17 +72,13 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
     const bool layer_output = node.origin.find(" input quantizer)") == std::string::npos;
     if (node.op != quantlib::deploy::OpKind::Requant || !layer_output || found == reference.by_layer.end() ||
         node.scale.numel() != 1)
-      return output;
-    const torch::Tensor expected = found->second.to(torch::kDouble).div(node.scale.item<double>()).round().to(torch::kLong);
-    const torch::Tensor difference = expected.sub(output.to(torch::kLong)).abs();
-    agreement.requantized += difference.numel();
-    agreement.requantized_differing += difference.gt(0).sum().item<std::int64_t>();
-    agreement.worst_difference_in_steps =
-        std::max(agreement.worst_difference_in_steps, difference.max().item<std::int64_t>());
-    flipped |= difference.flatten(1).gt(0).any(1);
-    return expected.to(torch::kInt);
+      return judge.pass(output);
+    return judge.judge(id, output, found->second.to(torch::kDouble).div(node.scale.item<double>()).round());
   });
-  const torch::Tensor exact = flipped.logical_not();
+  agreement.requantized = judge.total().elements;
+  agreement.requantized_differing = judge.total().differing;
+  agreement.requantized_unexplained = judge.total().unexplained;
+  const torch::Tensor exact = judge.total().sample_differs.logical_not();
   agreement.exact_samples = exact.sum().item<std::int64_t>();
   agreement.argmax_equal_where_exact =
       integer.forward(x).argmax(1).eq(logits.argmax(1)).logical_and(exact).sum().item<std::int64_t>();

@@ -22,12 +22,13 @@ struct IntegerAgreement {
   std::int64_t exact_samples = 0;
   std::int64_t argmax_equal_where_exact = 0;
   // Each requantized activation computed from the fake-quantized network's own
-  // inputs to it: how many differ from that network's value, of how many. In a
-  // deep network a float32 rounding flip of the reference moves the values
-  // after it, so only this per-node comparison can be exact.
+  // inputs to it: how many differ from that network's value, of how many, and
+  // how many of those float32 rounding does not explain (RequantComparison).
+  // In a deep network a float32 rounding flip of the reference moves the
+  // values after it, so only this per-node comparison can be exact.
   std::int64_t requantized = 0;
   std::int64_t requantized_differing = 0;
-  std::int64_t worst_difference_in_steps = 0;
+  std::int64_t requantized_unexplained = 0;
   // Exported to ONNX (the checker passes) and run in ONNX Runtime: its outputs
   // equal the integer network's, bit for bit.
   bool onnx_equal = false;

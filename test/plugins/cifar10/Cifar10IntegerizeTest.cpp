@@ -23,9 +23,9 @@ TEST_CASE("CIFAR ResNet-20 (both shortcuts) and VGG8 quantized by their recipes 
     CHECK(agreement.argmax_equal_where_exact == agreement.exact_samples);
     CHECK(agreement.requantized > 0);
     // Only the float32 rounding of the fake-quantized network's own sums may
-    // flip a value that sits on a rounding boundary, by one step.
-    CHECK(agreement.worst_difference_in_steps <= 1);
-    CHECK(agreement.requantized_differing * 10000 <= agreement.requantized);
+    // flip a value, one that sits on a rounding boundary, by one step.
+    UNSCOPED_INFO(agreement.requantized_differing << " of " << agreement.requantized << " requantized values differ");
+    CHECK(agreement.requantized_unexplained == 0);
     CHECK(agreement.onnx_equal);
   }
 }

@@ -10,28 +10,31 @@ include(CMakePackageConfigHelpers)
 
 set(QUANTLAB_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/QuantLab)
 
-# The installed host finds the installed libquantlab beside it.
+# The installed host finds the installed libraries beside it, and they each other.
 file(RELATIVE_PATH _quantlab_bin_to_lib
   ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR})
 set_target_properties(qlhost PROPERTIES INSTALL_RPATH "$ORIGIN/${_quantlab_bin_to_lib}")
+foreach(_layer quantlab_base quantlib quantlab_sdk quantlab_manager quantlab_training)
+  set_property(TARGET ${_layer} APPEND PROPERTY INSTALL_RPATH "$ORIGIN")
+endforeach()
 
-install(TARGETS quantlab quantlab_sdk_headers qlhost EXPORT QuantLabTargets
+# A plugin links the SDK and the layers below it; the manager's layers are
+# the host's own.
+install(TARGETS quantlab_base quantlib quantlab_sdk qlhost EXPORT QuantLabTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS quantlab_manager quantlab_training LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
-# The SDK's headers and every core/ header, since SDK headers include some
-# (quantlib/...) and plugins may use others (manager/data/Idx.h).
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/problem_sdk/include/
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+# The headers of the layers a plugin compiles against.
+foreach(_root problem_sdk/include core/quantlib core/base)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${_root}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+endforeach()
 install(FILES ${QUANTLAB_BUILD_IDENTITY_HEADER} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/quantlab)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h"
-  PATTERN "host" EXCLUDE PATTERN "proto" EXCLUDE)
 
 # What the config checks a consumer against: the compiler must match the one
-# libquantlab was built with (the host compares its major version), and
+# the libraries were built with (the host compares its major version), and
 # LibTorch must be the very same version.
 set(QUANTLAB_CXX_COMPILER_ID ${CMAKE_CXX_COMPILER_ID})
 string(REGEX MATCH "^[0-9]+" QUANTLAB_CXX_COMPILER_MAJOR "${CMAKE_CXX_COMPILER_VERSION}")

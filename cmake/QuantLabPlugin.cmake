@@ -1,6 +1,7 @@
 # quantlab_add_plugin(<problem> <sources>...)
 # Builds <build>/problems/lib<problem>.so: a MODULE library with hidden
-# visibility that links libquantlab. Works in tree and, through the QuantLab
+# visibility that links the SDK (libquantlab_sdk, with quantlib and base below
+# it) and nothing of the manager. Works in tree and, through the QuantLab
 # CMake package (installed or a build tree), out of tree.
 function(quantlab_add_plugin problem)
   # In tree the top-level CMakeLists sets the folder; out of tree the plugin
@@ -19,10 +20,10 @@ function(quantlab_add_plugin problem)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY "${plugin_dir}")
-  if(TARGET quantlab)
-    target_link_libraries(${problem} PRIVATE quantlab)
+  if(TARGET quantlab_sdk)
+    target_link_libraries(${problem} PRIVATE quantlab_sdk)
   else()
-    target_link_libraries(${problem} PRIVATE QuantLab::quantlab)
+    target_link_libraries(${problem} PRIVATE QuantLab::quantlab_sdk)
   endif()
   if(TARGET quantlab_plugin_pch)
     target_precompile_headers(${problem} REUSE_FROM quantlab_plugin_pch)

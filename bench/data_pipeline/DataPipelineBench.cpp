@@ -25,8 +25,8 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "manager/data/ImageDecode.h"
-#include "manager/data/ImageTransforms.h"
+#include "quantlab/data/ImageDecode.h"
+#include "quantlab/data/ImageTransforms.h"
 #include "support/Files.h"
 #include "support/ImageFiles.h"
 

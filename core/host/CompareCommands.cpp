@@ -14,7 +14,7 @@
 #include "manager/compare/HtmlReport.h"
 #include "manager/compare/LeaderboardCollector.h"
 #include "manager/compare/LeaderboardFormat.h"
-#include "manager/logbook/AtomicFile.h"
+#include "quantlab/AtomicFile.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
 #include "quantlab/Errors.h"

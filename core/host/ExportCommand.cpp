@@ -11,7 +11,7 @@
 #include "host/Commands.h"
 #include "manager/config/ExperimentConfig.h"
 #include "manager/compare/NetworkCost.h"
-#include "manager/logbook/AtomicFile.h"
+#include "quantlab/AtomicFile.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"

@@ -15,7 +15,7 @@
 #include "host/Commands.h"
 #include "manager/config/ExperimentConfig.h"
 #include "manager/dist/Communicator.h"
-#include "manager/logbook/AtomicFile.h"
+#include "quantlab/AtomicFile.h"
 #include "manager/logbook/ExperimentLock.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"

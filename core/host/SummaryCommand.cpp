@@ -13,7 +13,7 @@
 
 #include "host/Commands.h"
 #include "manager/compare/NetworkCost.h"
-#include "manager/compare/Text.h"
+#include "quantlab/Text.h"
 #include "manager/config/ExperimentConfig.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
@@ -37,7 +37,7 @@ struct SummaryOptions {
   std::string home;
 };
 
-using compare::with_unit;
+using quantlab::with_unit;
 
 std::string grouped(int64_t value) {
   std::string digits = std::to_string(value);

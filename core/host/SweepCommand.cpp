@@ -32,6 +32,7 @@
 #include "manager/tensorboard/EventReader.h"
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/train/Trainer.h"
+#include "quantlab/Clock.h"
 #include "quantlab/Errors.h"
 
 namespace po = boost::program_options;
@@ -133,7 +134,7 @@ class SweepRunner {
                           " records (its points were run from " + existing.file +
                           " as it was then; the file or its --set axes changed since). Restore it, give the sweep "
                           "another name, or pass --force-new to start it anew (the old index is kept aside)");
-      const fs::path aside = root_ / fmt::format("index.replaced-{}.yaml", sweep::unix_now());
+      const fs::path aside = root_ / fmt::format("index.replaced-{}.yaml", unix_now());
       fs::rename(index_file_, aside);
       std::cout << "sweep " << spec_.name << ": the old index is kept as " << aside.string() << "\n";
     }
@@ -203,7 +204,7 @@ class SweepRunner {
   std::optional<std::size_t> claim_next_point(const std::set<std::size_t>& attempted) {
     std::optional<std::size_t> claimed;
     update_index([&](SweepIndex& index) {
-      const auto now = sweep::unix_now();
+      const auto now = unix_now();
       for (std::size_t slot = 0; slot < index.points.size() && !claimed; ++slot) {
         PointRecord& point = index.points[slot];
         if (attempted.count(slot)) continue;
@@ -225,7 +226,7 @@ class SweepRunner {
       const sweep::IndexLock lock(index_file_);
       return SweepIndex::read(index_file_);
     }();
-    const auto now = sweep::unix_now();
+    const auto now = unix_now();
     return std::any_of(index.points.begin(), index.points.end(), [&](const PointRecord& point) {
       return point.status == PointStatus::Running && point.owner != owner_ && !point.dead(now);
     });
@@ -327,7 +328,7 @@ class SweepRunner {
   void beat() {
     if (children_.empty()) return;
     update_index([&](SweepIndex& index) {
-      for (const auto& child : children_) index.points[child.slot].heartbeat = sweep::unix_now();
+      for (const auto& child : children_) index.points[child.slot].heartbeat = unix_now();
     });
   }
 
@@ -459,9 +460,9 @@ class SweepRunner {
       for (const auto& [key, value] : spec_.points[slot].assignments) hparams.emplace(key, hparam_value(value));
       tensorboard::EventWriter writer(root_ / Logbook::experiment_name(exp_id), ".sweep");
       writer.add_hparams_session_start(hparams, Logbook::experiment_name(exp_id),
-                                       static_cast<double>(sweep::unix_now()));
+                                       static_cast<double>(unix_now()));
       for (const auto& [epoch, value] : epoch_metrics(exp_id)) writer.add_scalar("valid_metric", value, epoch);
-      writer.add_hparams_session_end(success, static_cast<double>(sweep::unix_now()));
+      writer.add_hparams_session_end(success, static_cast<double>(unix_now()));
     } catch (const std::exception& error) {
       std::cerr << "qlhost sweep: warning: no HParams record for point " << slot << ": " << error.what() << "\n";
     }

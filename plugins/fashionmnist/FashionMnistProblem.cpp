@@ -10,7 +10,7 @@
 #include "Mlp.h"
 #include "SimpleCnn.h"
 #include "quantlab/TopKErrorMeter.h"
-#include "manager/data/Idx.h"
+#include "quantlab/data/Idx.h"
 #include "quantlab/Errors.h"
 #include "quantlab/Plugin.h"
 

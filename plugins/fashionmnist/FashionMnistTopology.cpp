@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "DefaultConfigs.h"
-#include "manager/data/BatchTransforms.h"
+#include "quantlab/data/BatchTransforms.h"
 
 namespace fashionmnist {
 

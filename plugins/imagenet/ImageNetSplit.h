@@ -2,7 +2,7 @@
 #include <filesystem>
 #include <string>
 
-#include "manager/data/ImageFolder.h"
+#include "quantlab/data/ImageFolder.h"
 
 namespace imagenet {
 

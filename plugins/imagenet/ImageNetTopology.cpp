@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "DefaultConfigs.h"
-#include "manager/data/ImageTransforms.h"
+#include "quantlab/data/ImageTransforms.h"
 
 namespace imagenet {
 

@@ -13,6 +13,7 @@
 #include "manager/config/ExperimentConfig.h"
 #include "quantlab/PluginDescriptor.h"
 #include "manager/tensorboard/EventWriter.h"
+#include "manager/tensorboard/TensorHistogram.h"
 #include "support/ImageFiles.h"
 
 void write_checkpoint_seed(const std::filesystem::path& path);
@@ -138,7 +139,7 @@ TEST_CASE("Write the fuzz seeds", "[.seed]") {
       writer.add_hparams_session_start({{"lr", 0.01}, {"recipe", "pact"}, {"augment", true}}, "g", 1.7e9);
       writer.add_scalar("train/loss", 2.5, 1);
       writer.add_scalar("valid/top1_error", 40.0, 1);
-      writer.add_histogram("weights/fc", torch::linspace(-1, 1, 9), 1);
+      quantlab::tensorboard::add_histogram(writer, "weights/fc", torch::linspace(-1, 1, 9), 1);
       writer.add_hparams_session_end(true, 1.7e9 + 5);
       written = writer.path();
     }

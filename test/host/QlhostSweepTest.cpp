@@ -9,6 +9,7 @@
 
 #include "manager/logbook/Logbook.h"
 #include "manager/sweep/SweepIndex.h"
+#include "quantlab/Clock.h"
 #include "support/Process.h"
 
 using namespace quantlab;
@@ -76,7 +77,7 @@ TEST_CASE("a 2x2 sweep killed during its second point resumes without retraining
     REQUIRE(index.points.size() == 4);
     CHECK(index.points[0].status == sweep::PointStatus::Done);
     CHECK(index.points[1].status == sweep::PointStatus::Running);  // its sweep is gone: dead
-    CHECK(index.points[1].dead(sweep::unix_now()));
+    CHECK(index.points[1].dead(unix_now()));
     CHECK(index.points[2].status == sweep::PointStatus::Pending);
   }
   const auto done_checkpoint = logbook.epoch_checkpoint(0, 0, 1);

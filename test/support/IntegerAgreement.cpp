@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "manager/config/ExperimentConfig.h"
-#include "manager/logbook/AtomicFile.h"
+#include "quantlab/AtomicFile.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/TrainedNetwork.h"
 #include "quantlib/deploy/OnnxExport.h"

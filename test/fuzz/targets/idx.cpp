@@ -1,7 +1,7 @@
 // An IDX file (plain or gzip), read as the Fashion-MNIST plugin reads its
 // images (3 dimensions) and labels (1 dimension).
 #include "../FuzzTarget.h"
-#include "manager/data/Idx.h"
+#include "quantlab/data/Idx.h"
 
 QUANTLAB_FUZZ_TARGET(idx) {
   const auto file = quantlab::fuzz::write_scratch_file("data.idx", {reinterpret_cast<const char*>(data), size});

@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "../FuzzTarget.h"
-#include "manager/data/ImageDecode.h"
-#include "manager/data/ImageTransforms.h"
+#include "quantlab/data/ImageDecode.h"
+#include "quantlab/data/ImageTransforms.h"
 
 // Images above this size are only checked, not decoded: the decoding paths do
 // not depend on the size, and each such input would take a second or more.

@@ -112,20 +112,36 @@ TEST_CASE("a plugin built against a changed boundary header is refused by a host
   test::TempDir dir;
   namespace fs = std::filesystem;
   const fs::path source = QUANTLAB_SOURCE_DIR;
+  // Each include root of the boundary (the SDK's, quantlib's, base's), copied
+  // into <copy>/<i>.
+  std::vector<fs::path> roots;
+  for (std::string_view rest = QUANTLAB_IDENTITY_ROOTS; !rest.empty();) {
+    const size_t bar = rest.find('|');
+    roots.emplace_back(rest.substr(0, bar));
+    rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+  }
+  REQUIRE(roots.size() >= 3);
+  auto copied_roots = [&](const fs::path& copy) {
+    std::vector<fs::path> copies;
+    for (size_t i = 0; i < roots.size(); ++i) copies.push_back(copy / std::to_string(i));
+    return copies;
+  };
   auto identity_of = [&](const fs::path& copy) {
     const fs::path header = copy / "generated" / "quantlab" / "BuildIdentity.h";
-    const auto run = test::run_process({QUANTLAB_CMAKE_COMMAND, "-DOUTPUT=" + header.string(),
-                                        "-DROOTS=" + (copy / "include").string() + "|" + (copy / "core").string(), "-P",
+    std::string joined;
+    for (const auto& root : copied_roots(copy)) joined += (joined.empty() ? "" : "|") + root.string();
+    const auto run = test::run_process({QUANTLAB_CMAKE_COMMAND, "-DOUTPUT=" + header.string(), "-DROOTS=" + joined, "-P",
                                         (source / "cmake" / "BuildIdentity.cmake").string()});
     REQUIRE(run.status == 0);
     return header;
   };
-  for (const std::string name : {"same", "changed"}) {
-    fs::create_directories(dir / name);
-    fs::copy(source / "problem_sdk" / "include", dir / name / "include", fs::copy_options::recursive);
-    fs::copy(source / "core", dir / name / "core", fs::copy_options::recursive);
-  }
-  std::ofstream(dir / "changed" / "include" / "quantlab" / "Topology.h", std::ios::app)
+  for (const std::string name : {"same", "changed"})
+    for (size_t i = 0; i < roots.size(); ++i) {
+      fs::create_directories(dir / name / std::to_string(i));
+      fs::copy(roots[i], dir / name / std::to_string(i), fs::copy_options::recursive);
+    }
+  // The SDK's root comes first.
+  std::ofstream(dir / "changed" / "0" / "quantlab" / "Topology.h", std::ios::app)
       << "\nnamespace quantlab { struct AddedByTheTest { virtual ~AddedByTheTest(); virtual int f(); }; }\n";
   const std::string same = test::read_text(identity_of(dir / "same"));
   const std::string changed = test::read_text(identity_of(dir / "changed"));
@@ -145,10 +161,11 @@ TEST_CASE("a plugin built against a changed boundary header is refused by a host
   test::write_bytes(dir / "stale.cpp", plugin_source);
   auto build_plugin = [&](const std::string& name) {
     const fs::path library = dir / ("lib" + name + ".so");
-    const auto run = test::run_process({QUANTLAB_CXX_COMPILER, "-std=c++20", "-shared", "-fPIC", "-fvisibility=hidden",
-                                        "-I" + (dir / name / "include").string(),
-                                        "-I" + (dir / name / "generated").string(), (dir / "stale.cpp").string(), "-o",
-                                        library.string()});
+    std::vector<std::string> command = {QUANTLAB_CXX_COMPILER, "-std=c++20", "-shared", "-fPIC", "-fvisibility=hidden",
+                                        "-I" + (dir / name / "generated").string()};
+    for (const auto& root : copied_roots(dir / name)) command.push_back("-I" + root.string());
+    command.insert(command.end(), {(dir / "stale.cpp").string(), "-o", library.string()});
+    const auto run = test::run_process(command);
     INFO(run.output);
     REQUIRE(run.status == 0);
     return library.string();

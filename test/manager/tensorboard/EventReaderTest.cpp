@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "manager/tensorboard/EventWriter.h"
+#include "manager/tensorboard/TensorHistogram.h"
 #include "manager/tensorboard/TestFiles.h"
 #include "quantlab/Errors.h"
 #include "support/Files.h"
@@ -42,7 +43,7 @@ TEST_CASE("EventReader reads back what EventWriter wrote", "[tensorboard]") {
     writer.add_scalar("valid_metric", 0.75, 0);
     clock = 102.0;
     writer.add_scalar("train_loss", 0.05, 1);
-    writer.add_histogram("conv1/weight", torch::tensor({1.0, -2.0, 4.0}), 1);
+    quantlab::tensorboard::add_histogram(writer, "conv1/weight", torch::tensor({1.0, -2.0, 4.0}), 1);
     writer.add_hparams_experiment({"lr"}, {"valid_metric"});
     writer.add_hparams_session_start({{"lr", 0.5}, {"optimizer", "Adam"}, {"nesterov", false}}, "g", 99.0);
     writer.add_hparams_session_end(true, 200.0);

@@ -1,4 +1,5 @@
 #include "manager/tensorboard/EventWriter.h"
+#include "manager/tensorboard/TensorHistogram.h"
 
 #include <unistd.h>
 
@@ -119,10 +120,10 @@ TEST_CASE("add_histogram computes the statistics and TensorBoard's buckets", "[t
   {
     EventWriter writer(temp.path(), "", fixed_clock(5.0));
     path = writer.path();
-    writer.add_histogram("weights", torch::tensor(with_non_finite, torch::kDouble).reshape({13, 1}), 3);
-    writer.add_histogram("empty", torch::empty({0, 4}), 4);
-    writer.add_histogram("all_nan", torch::full({3}, nan, torch::kFloat), 5);
-    writer.add_histogram("integers", torch::tensor({1, 2, 2}, torch::kInt), 6);
+    quantlab::tensorboard::add_histogram(writer, "weights", torch::tensor(with_non_finite, torch::kDouble).reshape({13, 1}), 3);
+    quantlab::tensorboard::add_histogram(writer, "empty", torch::empty({0, 4}), 4);
+    quantlab::tensorboard::add_histogram(writer, "all_nan", torch::full({3}, nan, torch::kFloat), 5);
+    quantlab::tensorboard::add_histogram(writer, "integers", torch::tensor({1, 2, 2}, torch::kInt), 6);
   }
   const auto events = read_events(path);
   REQUIRE(events.size() == 5);

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "manager/data/IdxTestFiles.h"
+#include "problem_sdk/data/IdxTestFiles.h"
 #include "plugins/fashionmnist/FashionMnistPlugin.h"
 #include "quantlab/Errors.h"
 #include "support/Files.h"

@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "manager/logbook/AtomicFile.h"
+#include "quantlab/AtomicFile.h"
 #include "quantlab/Errors.h"
 #include "quantlib/deploy/Integerize.h"
 #include "quantlib/deploy/OnnxExport.h"

@@ -1,0 +1,222 @@
+#include "manager/compare/HtmlReport.h"
+
+#include <cctype>
+#include <functional>
+
+#include "manager/compare/LeaderboardFormat.h"
+#include "manager/compare/Pareto.h"
+#include "manager/compare/Svg.h"
+#include "quantlab/Text.h"
+
+namespace quantlab::compare {
+
+namespace {
+
+// Everything the page needs to look right: it is read offline, by itself.
+constexpr const char* kStyle = R"(
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+p.meta { color: #555; margin-top: 0; }
+ul.notes { color: #8a5a00; font-size: 13px; }
+table.leaderboard { border-collapse: collapse; font-size: 13px; }
+table.leaderboard th, table.leaderboard td { padding: 3px 10px; border-bottom: 1px solid #e4e4e4; white-space: nowrap; }
+table.leaderboard th { background: #f2f4f7; text-align: left; position: sticky; top: 0; }
+div.table-wrap { overflow-x: auto; }
+table.leaderboard td.config { white-space: normal; max-width: 320px; overflow-wrap: anywhere;
+  font-family: ui-monospace, monospace; font-size: 12px; }
+table.leaderboard td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.leaderboard tr.folds td { font-weight: 600; background: #fafbfd; }
+table.leaderboard tr.fold td:first-child { padding-left: 24px; color: #555; }
+td.status-done { color: #1a7f37; }
+td.status-failed, td.status-dead { color: #c62828; }
+td.status-running { color: #1565c0; }
+td.status-incomplete, td.status-pruned { color: #8a5a00; }
+div.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+figure { margin: 0; }
+figcaption { font-size: 13px; color: #444; max-width: 600px; }
+svg.chart { background: #fff; }
+svg.chart .plot-area { fill: #fff; stroke: #999; }
+svg.chart .grid { stroke: #ececec; }
+svg.chart .tick-mark { stroke: #999; }
+svg.chart .tick { font-size: 11px; fill: #555; }
+svg.chart .axis-title { font-size: 12px; fill: #333; }
+svg.chart .chart-title { font-size: 14px; font-weight: 600; fill: #222; }
+svg.chart circle.run { fill: #8fa3b8; stroke: #fff; stroke-width: 1; }
+svg.chart circle.front { fill: #d62728; stroke: #fff; stroke-width: 1; }
+svg.chart path.front-line { fill: none; stroke: #d62728; stroke-width: 2; }
+svg.chart text.front-label { font-size: 11px; fill: #a01c1c; }
+svg.chart path.curve { fill: none; stroke-width: 2; }
+svg.chart circle.curve-point { stroke: #fff; stroke-width: 0.5; }
+ul.legend { list-style: none; padding: 0; font-size: 13px; columns: 2; max-width: 600px; }
+span.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: middle; }
+)";
+
+// Tableau 10: distinct at a glance, for up to ten curves.
+const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+std::string direction(const Leaderboard& board) {
+  return board.higher_is_better ? "higher is better" : "lower is better";
+}
+
+// Tick labels with a unit prefix and no trailing zeros: "1G", "2.5M", "418 KB".
+std::string tick_with_unit(double value, const std::string& unit) {
+  std::string text = with_unit(value);
+  const auto point = text.find('.');
+  if (point != std::string::npos) {
+    auto end = text.find_first_not_of("0123456789", point + 1);
+    if (end == std::string::npos) end = text.size();
+    auto last = end;
+    while (last > point + 1 && text[last - 1] == '0') --last;
+    if (last == point + 1) last = point;
+    text.erase(last, end - last);
+  }
+  if (unit.empty()) return text;
+  const bool prefixed = !text.empty() && std::isalpha(static_cast<unsigned char>(text.back()));
+  return prefixed ? text.substr(0, text.size() - 1) + " " + text.back() + unit : text + " " + unit;
+}
+
+std::string leaderboard_table(const Leaderboard& board) {
+  const auto headers = column_headers(board);
+  std::string html = "<div class=\"table-wrap\">\n<table class=\"leaderboard\">\n<thead><tr>";
+  for (const auto& header : headers) html += "<th>" + xml_escape(header) + "</th>";
+  html += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : board.rows) {
+    html += "<tr class=\"" + row.kind_name() + "\">";
+    const auto cells = row_cells(board, row);
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      std::string css = numeric_column(board, i) ? "num" : config_column(board, i) ? "config" : "";
+      if (i + 1 == cells.size()) css = "status-" + cells[i];
+      html += (css.empty() ? "<td>" : "<td class=\"" + xml_escape(css) + "\">") + xml_escape(cells[i]) + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  return html + "</tbody>\n</table>\n</div>\n";
+}
+
+// One point per experiment: Run rows and Folds rows.
+bool experiment_level(const LeaderboardRow& row) { return row.kind != LeaderboardRow::Kind::Fold; }
+
+std::string pareto_chart(const Leaderboard& board, const std::string& title, const std::string& cost_name,
+                         const std::function<std::optional<double>(const LeaderboardRow&)>& cost_of,
+                         const SvgChart::Formatter& cost_format) {
+  std::vector<const LeaderboardRow*> rows;
+  std::vector<TradeOff> points;
+  for (const auto& row : board.rows) {
+    const auto cost = cost_of(row);
+    if (!experiment_level(row) || !cost || !row.best) continue;
+    rows.push_back(&row);
+    points.push_back({*cost, *row.best});
+  }
+  std::string html = "<figure class=\"pareto\">\n";
+  if (points.empty())
+    return html + "<p class=\"empty\">" + xml_escape(title) + ": no experiment has both a best " +
+           xml_escape(board.metric) + " and a measured " + xml_escape(cost_name) + ".</p>\n</figure>\n";
+
+  const SvgChart::Layout layout{600, 400};
+  std::vector<double> xs, ys;
+  for (const auto& point : points) {
+    xs.push_back(point.cost);
+    ys.push_back(point.metric);
+  }
+  SvgChart chart(layout, title, Axis::fit(xs, layout.x_from(), layout.x_to(), true), cost_name, cost_format,
+                 Axis::fit(ys, layout.y_from(), layout.y_to(), false),
+                 "best " + board.metric + " (" + direction(board) + ")", tick_text);
+  const auto front = pareto_front(points, board.higher_is_better);
+  std::vector<bool> on_front(points.size(), false);
+  std::vector<std::pair<double, double>> line;
+  for (const auto index : front) {
+    on_front[index] = true;
+    line.emplace_back(points[index].cost, points[index].metric);
+  }
+  chart.line(line, "front-line", "", "Pareto front");
+  const auto describe = [&](std::size_t i) {
+    return rows[i]->id() + ": " + board.metric + " " + shortest(points[i].metric) + ", " + cost_name + " " +
+           cost_format(points[i].cost);
+  };
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (!on_front[i]) chart.point(points[i].cost, points[i].metric, 4, "run", describe(i));
+  std::string members;
+  for (const auto index : front) {
+    chart.point(points[index].cost, points[index].metric, 6, "front", describe(index) + " (Pareto-optimal)");
+    chart.label(points[index].cost, points[index].metric, rows[index]->id(), "front-label");
+    members += (members.empty() ? "" : ", ") + describe(index);
+  }
+  html += chart.svg();
+  html += "<figcaption>" + std::to_string(points.size()) + " experiment(s); " +
+          (chart.x_axis().scale() == Axis::Scale::Log ? "log" : "linear") + " " + xml_escape(cost_name) +
+          " axis. Pareto-optimal (no other experiment is as small and as good, and smaller or better): " +
+          xml_escape(members) + ".</figcaption>\n</figure>\n";
+  return html;
+}
+
+std::string learning_curves(const Leaderboard& board, std::size_t count) {
+  std::vector<const LeaderboardRow*> runs;
+  for (const auto& row : board.rows)
+    if (row.kind != LeaderboardRow::Kind::Folds && !row.curve.empty() && runs.size() < count) runs.push_back(&row);
+  if (runs.empty()) return "<p class=\"empty\">No run has logged a validation epoch yet.</p>\n";
+
+  const SvgChart::Layout layout{820, 440};
+  std::vector<double> epochs, values;
+  for (const auto* run : runs)
+    for (const auto& point : run->curve) {
+      epochs.push_back(point.epoch);
+      values.push_back(point.value);
+    }
+  SvgChart chart(layout, "validation " + board.metric + " per epoch (" + direction(board) + ")",
+                 Axis::fit(epochs, layout.x_from(), layout.x_to(), false, 1), "epoch", tick_text,
+                 Axis::fit(values, layout.y_from(), layout.y_to(), false), "valid " + board.metric, tick_text);
+  std::string legend = "<ul class=\"legend\">\n";
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string colour = kPalette[i % std::size(kPalette)];
+    std::vector<std::pair<double, double>> line;
+    for (const auto& point : runs[i]->curve) line.emplace_back(point.epoch, point.value);
+    chart.line(line, "curve", colour, runs[i]->id());
+    for (const auto& point : runs[i]->curve)
+      chart.point(point.epoch, point.value, 3, "curve-point",
+                  runs[i]->id() + " epoch " + std::to_string(point.epoch) + ": " + shortest(point.value), colour);
+    legend += "<li><span class=\"swatch\" style=\"background:" + colour + "\"></span>" + xml_escape(runs[i]->id()) +
+              "</li>\n";
+  }
+  return "<figure class=\"curves\">\n" + chart.svg() + "<figcaption>The " + std::to_string(runs.size()) +
+         " best run(s) of the leaderboard.</figcaption>\n</figure>\n" + legend + "</ul>\n";
+}
+
+}  // namespace
+
+std::string html_report(const Leaderboard& board, const ReportOptions& options) {
+  std::size_t experiments = 0;
+  for (const auto& row : board.rows) experiments += experiment_level(row) ? 1 : 0;
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>QuantLab report: " +
+                     xml_escape(board.problem) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+  html += "<h1>QuantLab report: " + xml_escape(board.problem) + "</h1>\n<p class=\"meta\">" +
+          std::to_string(experiments) + " experiment(s)" + xml_escape(options.selection) +
+          ", ranked by their best validation " + xml_escape(board.metric) + " (" + direction(board) + ")" +
+          (options.generated.empty() ? "" : "; generated " + xml_escape(options.generated)) + ".</p>\n";
+  if (!board.notes.empty()) {
+    html += "<ul class=\"notes\">\n";
+    for (const auto& note : board.notes) html += "<li>" + xml_escape(note) + "</li>\n";
+    html += "</ul>\n";
+  }
+  html += "<h2 id=\"leaderboard\">Leaderboard</h2>\n" + leaderboard_table(board);
+  html += "<h2 id=\"pareto\">Pareto fronts</h2>\n<div class=\"charts\">\n";
+  html += pareto_chart(
+      board, "best " + board.metric + " vs model size", "model size",
+      [](const LeaderboardRow& row) -> std::optional<double> {
+        if (!row.size_bytes) return std::nullopt;
+        return static_cast<double>(*row.size_bytes);
+      },
+      [](double bytes) { return tick_with_unit(bytes, "B"); });
+  html += pareto_chart(
+      board, "best " + board.metric + " vs bit-operations", "BOPs per sample",
+      [](const LeaderboardRow& row) -> std::optional<double> {
+        if (!row.bops) return std::nullopt;
+        return static_cast<double>(*row.bops);
+      },
+      [](double bops) { return tick_with_unit(bops, ""); });
+  html += "</div>\n<h2 id=\"curves\">Learning curves</h2>\n" + learning_curves(board, options.curves);
+  return html + "</body>\n</html>\n";
+}
+
+}  // namespace quantlab::compare

@@ -1,0 +1,34 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "quantlab/Text.h"
+
+using namespace quantlab;
+
+TEST_CASE("numbers are written the shortest way that reads back exactly", "[compare]") {
+  CHECK(shortest(0.05) == "0.05");
+  CHECK(shortest(3) == "3");
+  CHECK(shortest(1e-5) == "1e-05");
+  CHECK(std::stod(shortest(0.1 + 0.2)) == 0.1 + 0.2);
+  CHECK(shortest(std::nan("")) == "nan");
+  CHECK(shortest(-INFINITY) == "-inf");
+}
+
+TEST_CASE("sizes and counts get a unit prefix and times read as h:mm:ss", "[compare]") {
+  CHECK(with_unit(824) == "824");
+  CHECK(with_unit(4643840) == "4.64M");
+  CHECK(with_unit(417556, "B") == "418 KB");
+  CHECK(with_unit(3298992, "B") == "3.30 MB");
+  CHECK(with_unit(0.5) == "0.50");
+  CHECK(clock_text(3725.4) == "1:02:05");
+  CHECK(clock_text(59.6) == "0:01:00");
+}
+
+TEST_CASE("csv and json and xml text is escaped for its format", "[compare]") {
+  CHECK(csv_field("plain") == "plain");
+  CHECK(csv_field("a, \"b\"") == "\"a, \"\"b\"\"\"");
+  CHECK(csv_field("two\nlines") == "\"two\nlines\"");
+  CHECK(json_string("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");
+  CHECK(xml_escape("<a href='x'>&\"</a>") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+}

@@ -73,6 +73,16 @@ std::vector<std::string> sweep_command(const std::string& problem, const std::st
   return arguments;
 }
 
+std::vector<std::string> quick_run(const QuickRun& run) {
+  const std::string epochs = std::to_string(run.epochs);
+  return {"--set", "experiment.n_epochs=" + epochs,
+          "--set", "experiment.seed=" + std::to_string(run.seed),
+          "--set", "data.max_train_samples=" + std::to_string(run.train_samples),
+          "--set", "data.max_valid_samples=" + std::to_string(run.valid_samples),
+          "--set", "data.bs_train=64",
+          "--set", "training.lr_scheduler.params.T_max=" + epochs};
+}
+
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
                                         const std::filesystem::path& home, const std::vector<std::string>& extra) {
   std::vector<std::string> arguments{qlhost_path(), "--plugin", plugin_path(problem), "--topology", topology,

@@ -35,6 +35,17 @@ std::string plugin_path(const std::string& name);
 std::string python_path();
 std::string client_script(const std::string& name);
 
+// A training short enough for a test, as qlhost --set options: `epochs`
+// epochs with the cosine schedule annealing over exactly those, the first
+// `train_samples` and `valid_samples` samples in batches of 64, a fixed seed.
+struct QuickRun {
+  int epochs = 1;
+  int train_samples = 2000;
+  int valid_samples = 1000;
+  int seed = 7;
+};
+std::vector<std::string> quick_run(const QuickRun& run);
+
 // qlhost --plugin <problem's plugin> --topology T --home H --threads 1, then `extra`.
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,
                                         const std::filesystem::path& home, const std::vector<std::string>& extra);

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,18 @@ ProcessResult run_process(const std::vector<std::string>& arguments);
 pid_t spawn_process(const std::vector<std::string>& arguments, const std::filesystem::path& output_file);
 // Waits for a spawned process; returns its exit status or 128 + signal.
 int wait_process(pid_t pid);
+
+// Polls `condition` until it holds, then REQUIREs it: a test that waits for
+// a moment (a file written, a point started, a process gone) fails here,
+// saying what it waited for, instead of going on from a moment that never
+// came. It gives up after 5 minutes.
+void wait_until(const std::string& what, const std::function<bool()>& condition);
+// The same for a moment in the life of the spawned `child`, which it also
+// stops waiting for once the child has exited. When the moment never comes
+// it ends the child, so that nothing outlives the test, and shows what the
+// child wrote to `child_output`.
+void wait_until(pid_t child, const std::filesystem::path& child_output, const std::string& what,
+                const std::function<bool()>& condition);
 
 // build/qlhost and build/problems/lib<name>.so of this build.
 std::string qlhost_path();

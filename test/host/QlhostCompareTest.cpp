@@ -24,32 +24,11 @@ fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" 
 
 // One epoch on a few hundred samples, with this learning rate and seed.
 std::vector<std::string> train(const fs::path& home, const std::string& lr, int seed,
-                               std::vector<std::string> extra = {}) {
-  std::vector<std::string> arguments{test::qlhost_path(),
-                                     "--plugin",
-                                     test::plugin_path("fashionmnist"),
-                                     "--topology",
-                                     "SimpleCNN",
-                                     "--home",
-                                     home.string(),
-                                     "--threads",
-                                     "1",
-                                     "--set",
-                                     "experiment.n_epochs=1",
-                                     "--set",
-                                     "experiment.seed=" + std::to_string(seed),
-                                     "--set",
-                                     "data.max_train_samples=300",
-                                     "--set",
-                                     "data.max_valid_samples=200",
-                                     "--set",
-                                     "data.bs_train=64",
-                                     "--set",
-                                     "training.lr_scheduler.params.T_max=1",
-                                     "--set",
-                                     "training.optimizer.params.lr=" + lr};
-  arguments.insert(arguments.end(), extra.begin(), extra.end());
-  return arguments;
+                               const std::vector<std::string>& extra = {}) {
+  auto options = test::quick_run({.train_samples = 300, .valid_samples = 200, .seed = seed});
+  options.insert(options.end(), {"--set", "training.optimizer.params.lr=" + lr});
+  options.insert(options.end(), extra.begin(), extra.end());
+  return test::qlhost_command("fashionmnist", "SimpleCNN", home, options);
 }
 
 void train_ok(const std::vector<std::string>& arguments) {

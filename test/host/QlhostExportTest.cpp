@@ -27,21 +27,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> qlhost(const fs::path& home, const std::vector<std::string>& extra) {
-  return test::qlhost_command("fashionmnist", "SimpleCNN", home, extra);
-}
-
 // One short epoch; `config` empty: the topology's float default.
 std::vector<std::string> train(const fs::path& home, const std::string& config) {
-  std::vector<std::string> extra{"--set", "experiment.n_epochs=1", "--set", "experiment.seed=7",
-                                 "--set", "data.max_train_samples=640", "--set", "data.max_valid_samples=200",
-                                 "--set", "data.bs_train=64", "--set", "training.lr_scheduler.params.T_max=1",
-                                 "--set", "network.params.channels=[8,16]", "--set", "network.params.hidden=32"};
+  auto extra = test::quick_run({.train_samples = 640, .valid_samples = 200});
+  extra.insert(extra.end(), {"--set", "network.params.channels=[8,16]", "--set", "network.params.hidden=32"});
   if (!config.empty()) {
     extra.insert(extra.end(), {"--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/" + config,
                                "--set", "network.pretrained=null", "--set", "training.optimizer.params.lr=0.05"});
   }
-  return qlhost(home, extra);
+  return test::qlhost_command("fashionmnist", "SimpleCNN", home, extra);
 }
 
 std::vector<std::string> export_args(const fs::path& home, int id, const fs::path& out,

@@ -10,31 +10,20 @@
 using namespace quantlab;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::vector<std::string> qlhost(const fs::path& home, std::vector<std::string> extra) {
-  std::vector<std::string> arguments{test::qlhost_path(), "--plugin", test::plugin_path("fashionmnist"),
-                                     "--topology", "SimpleCNN", "--home", home.string(), "--threads", "1"};
-  arguments.insert(arguments.end(), extra.begin(), extra.end());
-  return arguments;
-}
-
-}  // namespace
-
 TEST_CASE("qlhost test --integer reports the integer network's metrics next to the fake-quantized ones",
           "[qlhost][e2e][deploy]") {
   test::TempDir home;
-  const auto trained = test::run_process(qlhost(
-      home.path(),
-      {"--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN.pact-w8a8.yaml", "--set",
-       "network.pretrained=null", "--set", "experiment.n_epochs=1", "--set", "experiment.seed=7", "--set",
-       "data.max_train_samples=500", "--set", "data.max_valid_samples=200", "--set",
-       "training.lr_scheduler.params.T_max=1", "--set", "network.params.channels=[8, 16]", "--set",
-       "network.params.hidden=32"}));
+  auto options = test::quick_run({.train_samples = 500, .valid_samples = 200});
+  options.insert(options.end(),
+                 {"--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN.pact-w8a8.yaml",
+                  "--set", "network.pretrained=null", "--set", "network.params.channels=[8, 16]", "--set",
+                  "network.params.hidden=32"});
+  const auto trained = test::run_process(test::qlhost_command("fashionmnist", "SimpleCNN", home.path(), options));
   INFO(trained.output);
   REQUIRE(trained.status == 0);
 
-  const auto tested = test::run_process(qlhost(home.path(), {"--mode", "test", "--exp-id", "0", "--integer"}));
+  const auto tested = test::run_process(
+      test::qlhost_command("fashionmnist", "SimpleCNN", home.path(), {"--mode", "test", "--exp-id", "0", "--integer"}));
   INFO(tested.output);
   REQUIRE(tested.status == 0);
   const std::regex line(
@@ -50,7 +39,8 @@ TEST_CASE("qlhost test --integer reports the integer network's metrics next to t
   CHECK(std::stoi(match[6].str()) == 10000);
   CHECK(std::abs(std::stod(match[2].str()) - std::stod(match[4].str())) <= 0.1);
 
-  const auto refused = test::run_process(qlhost(home.path(), {"--integer", "--set", "experiment.n_epochs=1"}));
+  const auto refused = test::run_process(
+      test::qlhost_command("fashionmnist", "SimpleCNN", home.path(), {"--integer", "--set", "experiment.n_epochs=1"}));
   CHECK(refused.status == 2);
   CHECK_THAT(refused.output, Catch::Contains("--integer: only with --mode test"));
 }

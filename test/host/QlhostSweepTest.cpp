@@ -4,11 +4,15 @@
 
 #include <signal.h>
 
-#include <chrono>
-#include <thread>
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <sstream>
 
 #include "manager/logbook/Logbook.h"
 #include "manager/sweep/SweepIndex.h"
+#include "manager/train/Checkpoint.h"
 #include "quantlab/Clock.h"
 #include "support/Process.h"
 
@@ -38,6 +42,31 @@ std::vector<std::string> sweep_run(const fs::path& home, const fs::path& file, s
 
 fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" / "logs"; }
 
+// The files pointNNNN.<fingerprint>.exp_id of a point: the sweep writes one
+// once the point's experiment exists.
+std::vector<fs::path> point_id_files(const fs::path& sweep_folder, std::size_t slot) {
+  char prefix[32];
+  std::snprintf(prefix, sizeof prefix, "point%04zu.", slot);
+  std::vector<fs::path> found;
+  std::error_code error;  // the folder may not exist yet
+  for (const auto& entry : fs::directory_iterator(sweep_folder, error))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0 && entry.path().extension() == ".exp_id")
+      found.push_back(entry.path());
+  return found;
+}
+
+// The sweep's line saying how a point begins ("sweep NAME: point N (...)
+// starts" or "... resumes expNNNN"); empty if it did not begin it.
+std::string start_line(const std::string& output, std::size_t slot) {
+  std::istringstream lines(output);
+  const std::string head = "sweep lr-hidden: point " + std::to_string(slot) + " (";
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(head, 0) == 0 && (line.find(") starts") != std::string::npos ||
+                                     line.find(") resumes exp") != std::string::npos))
+      return line;
+  return "";
+}
+
 int runs_logged(const Logbook& logbook, int id) {
   const std::string log = test::read_text(logbook.log_file(id));
   int runs = 0;
@@ -56,53 +85,92 @@ TEST_CASE("a 2x2 sweep killed during its second point resumes without retraining
   const fs::path output = home / "killed.txt";
   const pid_t pid = test::spawn_process(sweep_run(home.path(), file), output);
   const fs::path index_file = sweep::SweepIndex::path(logs(home.path()), "lr-hidden");
-  // The sweep writes pointNNNN.<fingerprint>.exp_id once a point's experiment exists.
-  const auto second_started = [&] {
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(index_file.parent_path(), error))
-      if (entry.path().filename().string().rfind("point0001.", 0) == 0 && entry.path().extension() == ".exp_id")
-        return true;
-    return false;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!second_started() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  test::wait_until(pid, output, "point 1 to start (its point0001.*.exp_id file)",
+                   [&] { return !point_id_files(index_file.parent_path(), 1).empty(); });
   ::kill(pid, SIGKILL);
   REQUIRE(test::wait_process(pid) == 128 + SIGKILL);
   INFO(test::read_text(output));
 
+  // The signal lands wherever point 1 is: starting, training, writing a
+  // checkpoint, or done with point 2 begun. Whatever the moment, the sweep
+  // leaves an index that reads back, its points in order: done ones (point 0
+  // at least), then at most the one it was running, dead now that its sweep
+  // is gone, then pending ones.
   const Logbook logbook(logs(home.path()));
-  {
-    const auto index = sweep::SweepIndex::read(index_file);
-    REQUIRE(index.points.size() == 4);
-    CHECK(index.points[0].status == sweep::PointStatus::Done);
-    CHECK(index.points[1].status == sweep::PointStatus::Running);  // its sweep is gone: dead
-    CHECK(index.points[1].dead(unix_now()));
-    CHECK(index.points[2].status == sweep::PointStatus::Pending);
+  const auto killed = sweep::SweepIndex::read(index_file);
+  REQUIRE(killed.points.size() == 4);
+  std::size_t done = 0;
+  while (done < killed.points.size() && killed.points[done].status == sweep::PointStatus::Done) ++done;
+  CHECK(done >= 1);
+  std::optional<std::size_t> running;
+  if (done < killed.points.size() && killed.points[done].status == sweep::PointStatus::Running) {
+    running = done;
+    CHECK(killed.points[done].dead(unix_now()));
   }
-  const auto done_checkpoint = logbook.epoch_checkpoint(0, 0, 1);
-  REQUIRE(fs::exists(done_checkpoint));
-  const auto done_time = fs::last_write_time(done_checkpoint);
+  for (std::size_t slot = done + (running ? 1 : 0); slot < killed.points.size(); ++slot) {
+    CAPTURE(slot);
+    CHECK(killed.points[slot].status == sweep::PointStatus::Pending);
+  }
+  // Nor is any checkpoint half written.
+  for (const auto& entry : fs::recursive_directory_iterator(logs(home.path())))
+    if (entry.path().extension() == ".ckpt") CHECK_NOTHROW(read_progress(entry.path()));
+
+  std::map<std::size_t, fs::file_time_type> done_checkpoints;
+  for (std::size_t slot = 0; slot < done; ++slot) {
+    REQUIRE(killed.points[slot].exp_id);
+    const auto checkpoint = logbook.epoch_checkpoint(*killed.points[slot].exp_id, 0, 1);
+    REQUIRE(fs::exists(checkpoint));
+    done_checkpoints[slot] = fs::last_write_time(checkpoint);
+  }
+  // The killed point's experiment, if it had made one: the index may not
+  // have learnt it yet, its id file says it all the same.
+  std::optional<int> killed_experiment;
+  if (running) {
+    killed_experiment = killed.points[*running].exp_id;
+    const auto id_files = point_id_files(index_file.parent_path(), *running);
+    if (!killed_experiment && !id_files.empty()) killed_experiment = std::stoi(test::read_text(id_files.front()));
+  }
 
   const auto resumed = test::run_process(sweep_run(home.path(), file));
   INFO(resumed.output);
   REQUIRE(resumed.status == 0);
   CHECK_THAT(resumed.output, Catch::Contains("4 done"));
   const auto index = sweep::SweepIndex::read(index_file);
+  REQUIRE(index.points.size() == 4);
+  std::vector<int> experiments;
   for (const auto& point : index.points) {
     CAPTURE(point.point);
     CHECK(point.status == sweep::PointStatus::Done);
     REQUIRE(point.exp_id);
     CHECK(fs::exists(logbook.epoch_checkpoint(*point.exp_id, 0, 1)));
+    experiments.push_back(*point.exp_id);
   }
-  // One experiment per point; the done one untouched, the killed one resumed in place.
-  CHECK(logbook.list_experiments() == std::vector<int>{0, 1, 2, 3});
-  CHECK(fs::last_write_time(done_checkpoint) == done_time);
-  CHECK(runs_logged(logbook, *index.points[0].exp_id) == 1);
-  // The killed point ran again in its own experiment (its first run may have
-  // died before it logged a line).
-  CHECK(runs_logged(logbook, *index.points[1].exp_id) >= 1);
-  CHECK_THAT(resumed.output, Catch::Contains("point 1 (") && Catch::Contains(") resumes exp0001"));
+  // One experiment per point: the done ones untouched, the killed one resumed
+  // in place, the pending ones started.
+  std::sort(experiments.begin(), experiments.end());
+  CHECK(logbook.list_experiments() == experiments);
+  for (const auto& [slot, written] : done_checkpoints) {
+    CAPTURE(slot);
+    CHECK(fs::last_write_time(logbook.epoch_checkpoint(*index.points[slot].exp_id, 0, 1)) == written);
+    CHECK(runs_logged(logbook, *index.points[slot].exp_id) == 1);
+    CHECK(start_line(resumed.output, slot).empty());
+  }
+  if (running) {
+    CAPTURE(*running);
+    // Its first run may have died before it logged a line.
+    CHECK(runs_logged(logbook, *index.points[*running].exp_id) >= 1);
+    if (killed_experiment) {
+      CHECK(index.points[*running].exp_id == killed_experiment);
+      CHECK_THAT(start_line(resumed.output, *running),
+                 Catch::EndsWith(") resumes " + Logbook::experiment_name(*killed_experiment)));
+    } else {
+      CHECK_THAT(start_line(resumed.output, *running), Catch::EndsWith(") starts"));
+    }
+  }
+  for (std::size_t slot = done + (running ? 1 : 0); slot < index.points.size(); ++slot) {
+    CAPTURE(slot);
+    CHECK_THAT(start_line(resumed.output, slot), Catch::EndsWith(") starts"));
+  }
   // Each point trained what it says: the grid's values are in its config.
   CHECK_THAT(test::read_text(logbook.config_file(*index.points[3].exp_id)),
              Catch::Contains("lr: 0.05") && Catch::Contains("[32, 32]"));

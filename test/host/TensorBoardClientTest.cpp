@@ -19,13 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> qlhost_mlp(const fs::path& home, const std::vector<std::string>& extra) {
-  std::vector<std::string> arguments = test::qlhost_command(
-      "fashionmnist", "MLP", home,
-      {"--set", "experiment.seed=5", "--set", "data.max_train_samples=600", "--set", "data.max_valid_samples=200",
-       "--set", "data.bs_train=64"});
-  arguments.insert(arguments.end(), extra.begin(), extra.end());
-  return arguments;
+// A quick MLP run of `epochs` epochs, then `extra`.
+std::vector<std::string> mlp_run(const fs::path& home, int epochs, const std::vector<std::string>& extra) {
+  auto options = test::quick_run({.epochs = epochs, .train_samples = 600, .valid_samples = 200, .seed = 5});
+  options.insert(options.end(), extra.begin(), extra.end());
+  return test::qlhost_command("fashionmnist", "MLP", home, options);
 }
 
 fs::path logs(const fs::path& home) { return home / "problems" / "fashionmnist" / "logs"; }
@@ -91,12 +89,10 @@ void check_fold_session(const YAML::Node& run, const std::string& group, int epo
 
 TEST_CASE("the real TensorBoard reads a training run and a k-fold run as written", "[qlhost][e2e][tensorboard]") {
   test::TempDir home;
-  const auto single = test::run_process(
-      qlhost_mlp(home.path(), {"--set", "experiment.n_epochs=2", "--set", "logging.histograms=true"}));
+  const auto single = test::run_process(mlp_run(home.path(), 2, {"--set", "logging.histograms=true"}));
   INFO(single.output);
   REQUIRE(single.status == 0);
-  const auto kfold = test::run_process(
-      qlhost_mlp(home.path(), {"--set", "experiment.n_epochs=1", "--set", "experiment.n_folds=2"}));
+  const auto kfold = test::run_process(mlp_run(home.path(), 1, {"--set", "experiment.n_folds=2"}));
   INFO(kfold.output);
   REQUIRE(kfold.status == 0);
   const Logbook logbook(logs(home.path()));

@@ -1,11 +1,17 @@
 #include "support/Process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
+#include <chrono>
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace quantlab::test {
 
@@ -34,6 +40,47 @@ int wait_process(pid_t pid) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
+}
+
+namespace {
+
+// Whether a spawned child has exited, leaving it to be reaped.
+bool exited(pid_t child) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == child;
+}
+
+// Polls until `condition` holds or `give_up` does; returns the condition's
+// last word. Far longer than any wait of the suite needs: a child's epochs
+// take seconds, though the suite runs tests side by side on few cores.
+bool poll(const std::function<bool()>& condition, const std::function<bool()>& give_up) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!condition() && !give_up() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return condition();  // again: it may have come as the wait gave up
+}
+
+}  // namespace
+
+void wait_until(const std::string& what, const std::function<bool()>& condition) {
+  const bool reached = poll(condition, [] { return false; });
+  INFO("waiting for " << what);
+  REQUIRE(reached);
+}
+
+void wait_until(pid_t child, const std::filesystem::path& child_output, const std::string& what,
+                const std::function<bool()>& condition) {
+  const bool reached = poll(condition, [&] { return exited(child); });
+  std::string report;
+  if (!reached) {
+    // SIGTERM reaches mpirun's ranks through `timeout`, which SIGKILL would not.
+    if (!exited(child)) ::kill(child, SIGTERM);
+    const int status = wait_process(child);
+    report = "\nthe child ended with status " + std::to_string(status) + ", having written:\n" +
+             (std::filesystem::exists(child_output) ? read_text(child_output) : std::string());
+  }
+  INFO("waiting for " << what << report);
+  REQUIRE(reached);
 }
 
 ProcessResult run_process(const std::vector<std::string>& arguments) {
@@ -71,6 +118,16 @@ std::vector<std::string> sweep_command(const std::string& problem, const std::st
                                      "--sweep", sweep_file.string(), "--home", home.string(), "--threads", "1"};
   arguments.insert(arguments.end(), extra.begin(), extra.end());
   return arguments;
+}
+
+std::vector<std::string> quick_run(const QuickRun& run) {
+  const std::string epochs = std::to_string(run.epochs);
+  return {"--set", "experiment.n_epochs=" + epochs,
+          "--set", "experiment.seed=" + std::to_string(run.seed),
+          "--set", "data.max_train_samples=" + std::to_string(run.train_samples),
+          "--set", "data.max_valid_samples=" + std::to_string(run.valid_samples),
+          "--set", "data.bs_train=64",
+          "--set", "training.lr_scheduler.params.T_max=" + epochs};
 }
 
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,18 @@ pid_t spawn_process(const std::vector<std::string>& arguments, const std::filesy
 // Waits for a spawned process; returns its exit status or 128 + signal.
 int wait_process(pid_t pid);
 
+// Polls `condition` until it holds, then REQUIREs it: a test that waits for
+// a moment (a file written, a point started, a process gone) fails here,
+// saying what it waited for, instead of going on from a moment that never
+// came. It gives up after 5 minutes.
+void wait_until(const std::string& what, const std::function<bool()>& condition);
+// The same for a moment in the life of the spawned `child`, which it also
+// stops waiting for once the child has exited. When the moment never comes
+// it ends the child, so that nothing outlives the test, and shows what the
+// child wrote to `child_output`.
+void wait_until(pid_t child, const std::filesystem::path& child_output, const std::string& what,
+                const std::function<bool()>& condition);
+
 // build/qlhost and build/problems/lib<name>.so of this build.
 std::string qlhost_path();
 std::string plugin_path(const std::string& name);
@@ -34,6 +47,17 @@ std::string plugin_path(const std::string& name);
 // script test/clients/<name>; throws when the build found no environment.
 std::string python_path();
 std::string client_script(const std::string& name);
+
+// A training short enough for a test, as qlhost --set options: `epochs`
+// epochs with the cosine schedule annealing over exactly those, the first
+// `train_samples` and `valid_samples` samples in batches of 64, a fixed seed.
+struct QuickRun {
+  int epochs = 1;
+  int train_samples = 2000;
+  int valid_samples = 1000;
+  int seed = 7;
+};
+std::vector<std::string> quick_run(const QuickRun& run);
 
 // qlhost --plugin <problem's plugin> --topology T --home H --threads 1, then `extra`.
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,

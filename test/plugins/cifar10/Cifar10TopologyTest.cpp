@@ -16,9 +16,11 @@
 #include "plugins/cifar10/Cifar10Plugin.h"
 #include "quantlab/Errors.h"
 #include "quantlib/graph/Graph.h"
+#include "support/BatchNorms.h"
 #include "support/Files.h"
 
 using cifar10::test::topology;
+using quantlab::test::randomise_batch_norms;
 namespace F = torch::nn::functional;
 namespace graph = quantlib::graph;
 namespace fs = std::filesystem;
@@ -69,14 +71,6 @@ std::vector<std::string> names(const std::vector<graph::Layer>& layers) {
   std::vector<std::string> found;
   for (const auto& layer : layers) found.push_back(layer.name);
   return found;
-}
-
-void randomise_batch_norms(torch::nn::Module& network) {
-  torch::NoGradGuard no_grad;
-  for (auto& item : network.named_buffers())
-    if (item.key().find("running_") != std::string::npos) item.value().copy_(torch::rand_like(item.value()) + 0.5);
-  for (auto& item : network.named_parameters())
-    if (item.key().find("bn") != std::string::npos) item.value().copy_(torch::randn_like(item.value()));
 }
 
 }  // namespace

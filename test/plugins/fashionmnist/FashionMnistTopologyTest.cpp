@@ -15,9 +15,11 @@
 #include "quantlib/nn/PactQuantizer.h"
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/ops/Pact.h"
+#include "support/BatchNorms.h"
 #include "support/Files.h"
 
 using fashionmnist::test::topology;
+using quantlab::test::randomise_batch_norms;
 
 namespace {
 
@@ -112,14 +114,6 @@ torch::Tensor simple_cnn_by_hand(quantlab::Network& network, const torch::Tensor
   }
   x = after_relu3(torch::relu(F::linear(x.flatten(1), p["fc1.weight"], p["fc1.bias"])));
   return F::linear(x, p["fc2.weight"], p["fc2.bias"]);
-}
-
-void randomise_batch_norms(quantlab::Network& network) {
-  torch::NoGradGuard no_grad;
-  for (auto& item : network.named_buffers())
-    if (item.key().find("running_") != std::string::npos) item.value().copy_(torch::rand_like(item.value()) + 0.5);
-  for (auto& item : network.named_parameters())
-    if (item.key().rfind("bn", 0) == 0) item.value().copy_(torch::randn_like(item.value()));
 }
 
 }  // namespace

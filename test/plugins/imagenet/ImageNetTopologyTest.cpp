@@ -15,12 +15,14 @@
 #include "plugins/imagenet/ImageNetPlugin.h"
 #include "quantlab/Errors.h"
 #include "quantlib/graph/Graph.h"
+#include "support/BatchNorms.h"
 #include "support/Files.h"
 #include "support/ImageFiles.h"
 
 using imagenet::test::network;
 using imagenet::test::parameter_count;
 using imagenet::test::topology;
+using quantlab::test::randomise_batch_norms;
 
 namespace {
 
@@ -32,19 +34,6 @@ std::shared_ptr<quantlib::nn::Block> block(quantlab::Network& net, const std::st
   auto found = std::dynamic_pointer_cast<quantlib::nn::Block>(graph::find_layer(net, name).module);
   REQUIRE(found != nullptr);
   return found;
-}
-
-// Batch-norms with statistics and affine parameters far from the identity,
-// so a forward that skipped one would show.
-void randomise_batch_norms(torch::nn::Module& net) {
-  torch::NoGradGuard no_grad;
-  for (auto& item : net.named_buffers())
-    if (item.key().find("running_") != std::string::npos) item.value().copy_(torch::rand_like(item.value()) + 0.5);
-  for (auto& item : net.named_modules())
-    if (auto* bn = item.value()->as<torch::nn::BatchNorm2d>()) {
-      bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
-      bn->bias.copy_(torch::randn_like(bn->bias) * 0.1);
-    }
 }
 
 // Eval-mode batch-norm with the tensors named `<prefix>.*`.

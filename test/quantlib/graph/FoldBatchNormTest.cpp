@@ -14,11 +14,12 @@
 #include "quantlib/nn/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/Sequential.h"
+#include "support/BatchNorms.h"
 
 using namespace quantlib;
 using graph::Rule;
-using graph::test::randomise_batch_norms;
 using graph::test::SmallNet;
+using quantlab::test::randomise_batch_norms;
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 TEST_CASE("fold_batch_norm: eval outputs unchanged, conv with and without bias, Linear + BatchNorm1d",

@@ -43,18 +43,4 @@ struct SmallNet : nn::Block {
   nn::Sequential features{nullptr};
 };
 
-// Running statistics and affine parameters far from their initial values, so
-// that folding them is visible.
-inline void randomise_batch_norms(torch::nn::Module& network) {
-  torch::NoGradGuard no_grad;
-  for (const auto& module : network.modules()) {
-    for (auto& buffer : module->named_buffers(/*recurse=*/false)) {
-      if (buffer.key() == "running_mean") buffer.value().copy_(torch::randn_like(buffer.value()));
-      if (buffer.key() == "running_var") buffer.value().copy_(torch::rand_like(buffer.value()) * 2 + 0.1);
-    }
-    if (module->name().find("BatchNorm") != std::string::npos)
-      for (auto& parameter : module->parameters(/*recurse=*/false)) parameter.copy_(torch::randn_like(parameter));
-  }
-}
-
 }  // namespace quantlib::graph::test

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "support/Files.h"
@@ -22,9 +23,10 @@ fs::path fake_libtorch(const fs::path& root, int major, int minor, const std::st
   fs::create_directories(prefix / "share" / "cmake" / "Torch");
   test::write_bytes(prefix / "share" / "cmake" / "Torch" / "TorchConfig.cmake", "# fake\n");
   fs::create_directories(prefix / "include" / "torch" / "csrc" / "api" / "include" / "torch");
-  test::write_bytes(prefix / "include" / "torch" / "csrc" / "api" / "include" / "torch" / "version.h",
-                    "#define TORCH_VERSION_MAJOR " + std::to_string(major) + "\n#define TORCH_VERSION_MINOR " +
-                        std::to_string(minor) + "\n#define TORCH_VERSION_PATCH 0\n");
+  std::ostringstream version;
+  version << "#define TORCH_VERSION_MAJOR " << major << "\n#define TORCH_VERSION_MINOR " << minor
+          << "\n#define TORCH_VERSION_PATCH 0\n";
+  test::write_bytes(prefix / "include" / "torch" / "csrc" / "api" / "include" / "torch" / "version.h", version.str());
   fs::create_directories(prefix / "lib");
   if (!cuda.empty()) {
     test::write_bytes(prefix / "lib" / "libtorch_cuda.so", "");

@@ -106,7 +106,7 @@ TEST_CASE("VGG parameter counts follow the layer lists of Vgg.h", "[cifar10][vgg
 }
 
 TEST_CASE("every CIFAR-10 network maps N x 3 x 32 x 32 images to N x 10 logits", "[cifar10]") {
-  for (const std::string& yaml : {"{}", "{depth: 32, shortcut: B}", "{depth: 8, width: 4}"}) {
+  for (const std::string yaml : {"{}", "{depth: 32, shortcut: B}", "{depth: 8, width: 4}"}) {
     INFO("ResNet " << yaml);
     auto network = topology("ResNet")->network(params(yaml));
     network->train();
@@ -114,7 +114,7 @@ TEST_CASE("every CIFAR-10 network maps N x 3 x 32 x 32 images to N x 10 logits",
     network->eval();
     CHECK(network->forward(torch::rand({1, 3, 32, 32})).sizes() == torch::IntArrayRef({1, 10}));
   }
-  for (const std::string& yaml : {"{}", "{variant: 9, width: 0.25}"}) {
+  for (const std::string yaml : {"{}", "{variant: 9, width: 0.25}"}) {
     INFO("VGG " << yaml);
     auto network = topology("VGG")->network(params(yaml));
     network->train();
@@ -127,11 +127,11 @@ TEST_CASE("every CIFAR-10 network maps N x 3 x 32 x 32 images to N x 10 logits",
 TEST_CASE("CIFAR-10 network params refuse unknown keys and bad values", "[cifar10]") {
   CHECK_THROWS_WITH(topology("ResNet")->network(params("{layers: 3}")),
                     Catch::Contains("network.params.layers") && Catch::Contains("test.yaml"));
-  for (const std::string& yaml : {"{depth: 21}", "{depth: 2}", "{depth: deep}", "{shortcut: C}", "{width: 0}"})
+  for (const std::string yaml : {"{depth: 21}", "{depth: 2}", "{depth: deep}", "{shortcut: C}", "{width: 0}"})
     CHECK_THROWS_AS(topology("ResNet")->network(params(yaml)), quantlab::ConfigError);
   CHECK_THROWS_WITH(topology("VGG")->network(params("{variant: 11}")),
                     Catch::Contains("network.params.variant") && Catch::Contains("8 or 9"));
-  for (const std::string& yaml : {"{width: 0}", "{width: -1}", "{depth: 8}"})
+  for (const std::string yaml : {"{width: 0}", "{width: -1}", "{depth: 8}"})
     CHECK_THROWS_AS(topology("VGG")->network(params(yaml)), quantlab::ConfigError);
 }
 

@@ -237,8 +237,6 @@ std::shared_ptr<nn::Quantizer> pact8() {
   return std::make_shared<nn::PactQuantizer>(8, ops::Signedness::Unsigned, 4.0);
 }
 
-Tensor run_cnn(SmallCnn& net, const Tensor& x) { return net.forward(x); }
-
 }  // namespace
 
 TEST_CASE("integerize reproduces a PACT W8A8 per-channel CNN", "[deploy]") {

@@ -28,8 +28,8 @@ install(TARGETS quantlab_base quantlib quantlab_sdk qlhost EXPORT QuantLabTarget
 install(TARGETS quantlab_manager quantlab_training LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # The headers of the layers a plugin compiles against.
-foreach(_root problem_sdk/include core/quantlib core/base)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${_root}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+foreach(_root IN LISTS QUANTLAB_BOUNDARY_ROOTS)
+  install(DIRECTORY ${_root}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 endforeach()
 install(FILES ${QUANTLAB_BUILD_IDENTITY_HEADER} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/quantlab)
 

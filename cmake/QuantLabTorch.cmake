@@ -185,7 +185,7 @@ else()
 endif()
 set(Torch_DIR "${_torch_cmake_dir}" CACHE PATH "LibTorch's CMake folder" FORCE)
 
-# qlhost, libquantlab and plugins find LibTorch's libraries (and the wheel's
+# qlhost, QuantLab's libraries and plugins find LibTorch's libraries (and the wheel's
 # CUDA libraries, through LibTorch's own RPATH) without LD_LIBRARY_PATH.
 list(APPEND CMAKE_BUILD_RPATH "${QUANTLAB_TORCH_PREFIX}/lib")
 list(APPEND CMAKE_INSTALL_RPATH "${QUANTLAB_TORCH_PREFIX}/lib")

@@ -69,10 +69,11 @@ std::vector<std::string> layering_violations(const fs::path& tree) {
       for (const auto& entry : fs::recursive_directory_iterator(tree / dir)) {
         const fs::path file = entry.path();
         if (!entry.is_regular_file() || (file.extension() != ".h" && file.extension() != ".cpp")) continue;
+        const std::string name = fs::relative(file, tree).string();
         std::ifstream in(file);
         std::string line;
         for (int number = 1; std::getline(in, line); ++number) {
-          const std::string where = fs::relative(file, tree).string() + ":" + std::to_string(number) + ": ";
+          const std::string where = name + ":" + std::to_string(number) + ": ";
           std::smatch match;
           if (!layer.libtorch && std::regex_search(line, match, libtorch))
             violations.push_back(where + layer.name + " is LibTorch-free but includes <" + match[1].str() + "/...>");

@@ -73,7 +73,7 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
     if (node.op != quantlib::deploy::OpKind::Requant || !layer_output || found == reference.by_layer.end() ||
         node.scale.numel() != 1)
       return judge.pass(output);
-    return judge.judge(id, output, found->second.to(torch::kDouble).div(node.scale.item<double>()).round());
+    return judge.judge(id, output, found->second);
   });
   agreement.requantized = judge.total().elements;
   agreement.requantized_differing = judge.total().differing;

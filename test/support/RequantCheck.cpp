@@ -14,8 +14,8 @@ using quantlib::deploy::OpKind;
 // A per-channel (C) or per-tensor (1) parameter as float64 broadcast along dim 1.
 torch::Tensor along_channels(const torch::Tensor& values, int64_t dims) {
   std::vector<int64_t> shape(static_cast<size_t>(dims), 1);
-  if (dims > 1) shape[1] = values.numel();
-  return values.to(torch::kDouble).reshape(values.numel() == 1 ? std::vector<int64_t>(static_cast<size_t>(dims), 1) : shape);
+  if (values.numel() > 1) shape.at(1) = values.numel();
+  return values.to(torch::kDouble).reshape(shape);
 }
 
 // The sum of the absolute values of the terms that make up each element of a
@@ -118,9 +118,10 @@ torch::Tensor RequantJudge::pass(const torch::Tensor& output) {
   return output;
 }
 
-torch::Tensor RequantJudge::judge(std::size_t node, const torch::Tensor& output, const torch::Tensor& reference_levels) {
+torch::Tensor RequantJudge::judge(std::size_t node, const torch::Tensor& output, const torch::Tensor& reference) {
   TORCH_CHECK(node == fed_.size(), "RequantJudge: nodes must come in order");
-  const torch::Tensor levels = reference_levels.to(torch::kInt);
+  const torch::Tensor levels =
+      reference.to(torch::kDouble).div(network_.nodes.at(node).scale.item<double>()).round().to(torch::kInt);
   const RequantComparison judged = compare_requant(network_, node, fed_, levels, output);
   total_.elements += judged.elements;
   total_.differing += judged.differing;

@@ -33,9 +33,9 @@ class RequantJudge {
  public:
   RequantJudge(const quantlib::deploy::IntegerNetwork& network, std::int64_t samples);
   torch::Tensor pass(const torch::Tensor& output);
-  // `reference_levels`: the reference's value of this Requant in levels
-  // (integral values), the shape of `output`.
-  torch::Tensor judge(std::size_t node, const torch::Tensor& output, const torch::Tensor& reference_levels);
+  // `reference`: the fake-quantized network's value of this Requant (a
+  // per-tensor step), the shape of `output`.
+  torch::Tensor judge(std::size_t node, const torch::Tensor& output, const torch::Tensor& reference);
   // Sums over the judged nodes; sample_differs OR-ed over them.
   const RequantComparison& total() const { return total_; }
 

@@ -7,7 +7,7 @@ namespace quantlib::nn {
 namespace {
 
 // One pointer per thread: a Block's call tests it and, with no observer, does
-// nothing more. Defined here, in libquantlab, so the host and every plugin see
+// nothing more. Defined here, in libquantlib, so the host and every plugin see
 // the same variable.
 thread_local LayerObserver* current_observer = nullptr;
 

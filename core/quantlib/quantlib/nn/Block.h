@@ -58,7 +58,7 @@ class Block : public torch::nn::Module {
   // Without a name, Module::name() is the demangled type ("fashionmnist::SimpleCnn").
   Block();
   explicit Block(std::string name);
-  // Out of line: the vtable and type_info live in libquantlab, shared by plugins.
+  // Out of line: the vtable and type_info live in libquantlib, shared by plugins.
   ~Block() override;
 
   // Registers `module` as the layer `name` and returns it. Its forward must take

@@ -16,6 +16,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -128,3 +131,6 @@ TEST_CASE("the layering check names an include of a layer above and LibTorch in 
   CHECK(found.count("plugins/toy/ToyProblem.h:1: plugins includes \"manager/train/Trainer.h\" of layer training"));
   CHECK(found.count("core/base/quantlab/Errors.h:2: base is LibTorch-free but includes <torch/...>"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -14,6 +14,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using quantlab::test::read_bytes;
@@ -110,3 +113,6 @@ TEST_CASE("Writing into a missing folder is a StorageError naming the target", "
   }
   CHECK_FALSE(fs::exists(target.parent_path()));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

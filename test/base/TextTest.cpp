@@ -4,6 +4,9 @@
 
 #include "quantlab/Text.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 TEST_CASE("numbers are written the shortest way that reads back exactly", "[compare]") {
@@ -32,3 +35,6 @@ TEST_CASE("csv and json and xml text is escaped for its format", "[compare]") {
   CHECK(json_string("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");
   CHECK(xml_escape("<a href='x'>&\"</a>") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

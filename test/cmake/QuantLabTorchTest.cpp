@@ -11,6 +11,9 @@
 #include "support/Process.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 namespace test = quantlab::test;
 
@@ -109,3 +112,6 @@ TEST_CASE("a CUDA LibTorch of another CUDA major than nvcc's builds CPU-only, or
   CHECK_THAT(refused.output, Catch::Contains("QuantLab: QUANTLAB_CUDA=ON but LibTorch 2.9.0 has CUDA " + other) &&
                                  Catch::Contains("pass -DQUANTLAB_CUDA=OFF for a CPU-only build"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

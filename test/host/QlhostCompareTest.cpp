@@ -15,6 +15,9 @@
 #include "manager/sweep/SweepIndex.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -296,3 +299,6 @@ TEST_CASE("report writes one self-contained page that Chromium renders with the 
     CHECK(fs::file_size(screenshot) > 30000);
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

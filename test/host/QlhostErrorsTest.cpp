@@ -9,6 +9,9 @@
 #include "support/Process.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -246,3 +249,6 @@ TEST_CASE("network.pretrained starts from another experiment's weights and a bad
   CHECK(run_quantized.status == 0);
   CHECK(experiments(home.path()) == 2);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

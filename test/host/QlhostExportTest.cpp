@@ -22,6 +22,9 @@
 #include "quantlib/deploy/OnnxRuntimeRunner.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -151,3 +154,6 @@ TEST_CASE("qlhost export refuses bad input with one line and exit status 2, writ
     CHECK(fs::is_empty(out));
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

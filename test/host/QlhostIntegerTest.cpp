@@ -7,6 +7,9 @@
 
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -44,3 +47,6 @@ TEST_CASE("qlhost test --integer reports the integer network's metrics next to t
   CHECK(refused.status == 2);
   CHECK_THAT(refused.output, Catch::Contains("--integer: only with --mode test"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -7,6 +7,9 @@
 
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -157,3 +160,6 @@ TEST_CASE("qlhost summary: every shipped SimpleCNN config shrinks the model and 
   }
   CHECK(empty_folder(home.path()));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -16,6 +16,9 @@
 #include "quantlab/Clock.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -250,3 +253,6 @@ prune: {method: )" + method + R"(, after_epoch: 1, min_finished: 2}
   CHECK_FALSE(fs::exists(Logbook(logs(home.path())).epoch_checkpoint(*index.points[2].exp_id, 0, 8)));
   CHECK_THAT(result.output, Catch::Contains("2 done, 1 pruned"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

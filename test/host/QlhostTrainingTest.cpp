@@ -20,6 +20,9 @@
 #include "manager/train/Checkpoint.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -569,3 +572,6 @@ TEST_CASE("a run killed between an earlier epoch's best.ckpt and its epoch check
   CHECK(test::read_bytes(second) == best);
   CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 3)));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

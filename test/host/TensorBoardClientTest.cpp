@@ -14,6 +14,9 @@
 #include "manager/tensorboard/EventReader.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -165,3 +168,6 @@ grid:
   }
   CHECK(groups.size() == 4);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

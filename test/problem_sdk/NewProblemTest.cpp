@@ -12,6 +12,9 @@
 #include "manager/train/Checkpoint.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -136,3 +139,6 @@ TEST_CASE("new-problem scaffolds a plugin that builds out of tree and trains", "
   INFO(compiled.output);
   CHECK(compiled.status == 0);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -3,6 +3,9 @@
 
 #include "quantlab/TopKErrorMeter.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace {
 
 // Logits whose classes rank in the given order, best first.
@@ -67,3 +70,6 @@ TEST_CASE("meter statistics add up across batches and across meters", "[sdk]") {
   CHECK(first->statistics().sum().item<double>() == 0);
   CHECK(first->metrics(first->statistics()).at("top1_error") == 100.0);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -9,6 +9,9 @@
 #include "support/Process.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 namespace test = quantlab::test;
 
@@ -38,3 +41,6 @@ TEST_CASE("install-python refuses a QUANTLAB_VENV that is not a Python environme
   CHECK_FALSE(fs::exists(venv / ".quantlab-lock"));
   CHECK(fs::exists(venv / "notes.txt"));  // nothing of the user's removed
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -2,6 +2,9 @@
 
 #include "manager/compare/DifferingKeys.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 
 namespace {
@@ -79,3 +82,6 @@ TEST_CASE("only the keys that differ are kept in config order", "[compare]") {
     CHECK(differing_keys({flat(base), flat(base)}).empty());
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -2,6 +2,9 @@
 
 #include "manager/compare/HtmlReport.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 
 namespace {
@@ -80,3 +83,6 @@ TEST_CASE("the report draws the curves of the best runs only and says when nothi
   CHECK_THAT(html, Catch::Contains("no experiment has both a best top1_error and a measured model size"));
   CHECK_THAT(html, Catch::Contains("No run has logged a validation epoch yet"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -10,6 +10,9 @@
 #include "support/TempDir.h"
 #include "support/Files.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 using namespace quantlab::compare;
 namespace fs = std::filesystem;
@@ -100,3 +103,6 @@ TEST_CASE("the collector reads curves and train time from every run of a fold an
                       Catch::StartsWith("no experiments of problem fashionmnist of topology ResNet in "));
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

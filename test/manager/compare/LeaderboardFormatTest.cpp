@@ -5,6 +5,9 @@
 #include "manager/compare/LeaderboardFormat.h"
 #include "quantlab/Errors.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 
 namespace {
@@ -111,3 +114,6 @@ TEST_CASE("json is an array of objects with typed values", "[compare]") {
   for (std::size_t at = json.find("{\"id\""); at != std::string::npos; at = json.find("{\"id\"", at + 1)) ++objects;
   CHECK(objects == 4);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -2,6 +2,9 @@
 
 #include "manager/compare/Leaderboard.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 
 namespace {
@@ -110,3 +113,6 @@ TEST_CASE("a sweep's status overrides done and incomplete", "[compare]") {
   CHECK(board.rows[1].status == "dead");
   CHECK(board.rows[2].status == "failed");
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

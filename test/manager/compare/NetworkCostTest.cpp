@@ -2,6 +2,9 @@
 
 #include "manager/compare/NetworkCost.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 using quantlib::graph::LayerSummary;
 using quantlib::graph::NetworkSummary;
@@ -21,3 +24,6 @@ TEST_CASE("bits read as the distinct weight and input bits of the layers with we
   summary.layers = {};
   CHECK(bits_text(summary) == "W- A-");
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -4,6 +4,9 @@
 
 #include "manager/compare/Pareto.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 
 TEST_CASE("dominance counts the cost as lower-is-better and the metric either way", "[compare]") {
@@ -34,3 +37,6 @@ TEST_CASE("the Pareto front keeps the non-dominated points by ascending cost", "
   }
   SECTION("no points, no front") { CHECK(pareto_front({}, true).empty()); }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -5,6 +5,9 @@
 
 #include "manager/compare/Svg.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::compare;
 
 TEST_CASE("a linear axis maps its range onto the pixels also from bottom to top", "[compare]") {
@@ -85,3 +88,6 @@ TEST_CASE("a chart draws its frame and points and lines and escaped labels in pi
   CHECK(std::regex_search(svg, tick_label));
   CHECK(svg.find("<script") == std::string::npos);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

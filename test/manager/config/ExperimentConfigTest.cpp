@@ -5,6 +5,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 namespace {
@@ -208,3 +211,6 @@ TEST_CASE("a base that is missing or leads back to the config is refused", "[con
   const auto missing = test::error_message_of<ConfigError>([&] { load_config_file(dir.path() / "c.yaml"); });
   CHECK_THAT(missing, Catch::Contains("missing.yaml") && Catch::Contains("cannot read"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -8,6 +8,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 namespace {
@@ -71,3 +74,6 @@ TEST_CASE("a mapping key that is a list, a mapping or an alias is refused naming
   // Lists and mappings as values, and aliases as values, stay fine.
   CHECK(parse_yaml("a: &x [1, 2]\nb: *x\nc: {d: [e]}\n", "c.yaml")["b"].size() == 2);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -12,6 +12,9 @@
 
 #include "quantlab/Errors.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace {
 
 using quantlab::Batch;
@@ -171,3 +174,6 @@ TEST_CASE("a tensor data set goes through the batcher batch by batch", "[data]")
   CHECK(torch::equal(batcher.next()->target, torch::tensor({7}, torch::kLong)));
   CHECK_FALSE(batcher.next().has_value());
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -5,6 +5,9 @@
 
 #include "manager/data/Sampler.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::data;
 
 namespace {
@@ -74,3 +77,6 @@ TEST_CASE("split_batches cuts indices into consecutive batches with a short last
   CHECK(batches[2] == std::vector<std::int64_t>{1});
   CHECK(quantlab::data::split_batches({}, 3).empty());
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

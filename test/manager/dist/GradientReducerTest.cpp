@@ -5,6 +5,9 @@
 
 #include "manager/dist/TestCommunicators.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 namespace {
@@ -104,3 +107,6 @@ TEST_CASE("GradientReducer: steps after the first reuse the buckets", "[dist]") 
   }
   CHECK(communicator.async_started == 3 * 3);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

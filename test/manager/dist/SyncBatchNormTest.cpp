@@ -6,6 +6,9 @@
 #include "manager/dist/TestCommunicators.h"
 #include "quantlib/nn/Sequential.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 namespace {
@@ -88,3 +91,6 @@ TEST_CASE("synchronize_batch_norms swaps every batch norm a Block calls", "[dist
   // Runs in training mode through the swapped layers.
   CHECK(net->forward(torch::randn({4, 1, 5, 5})).sizes() == torch::IntArrayRef{4, 18});
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

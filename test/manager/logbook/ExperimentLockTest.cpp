@@ -11,6 +11,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 TEST_CASE("an experiment has one writer: a second lock is refused naming the holder", "[logbook]") {
@@ -40,3 +43,6 @@ TEST_CASE("an experiment folder that cannot hold the lock file is a StorageError
   CHECK_THAT(test::error_message_of<StorageError>([&] { ExperimentLock lock(missing); }),
              Catch::StartsWith(ExperimentLock::file(missing).string() + ": cannot open the experiment's lock file"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -19,6 +19,9 @@
 #include "support/ErrorMessage.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using quantlab::test::error_message_of;
@@ -274,3 +277,6 @@ TEST_CASE("Stale temporaries of dead writers are removed, live ones kept", "[log
   CHECK(fs::exists(live));
   CHECK(fs::exists(checkpoint));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <torch/version.h>
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 namespace {
@@ -178,3 +181,6 @@ TEST_CASE("a plugin built against a changed boundary header is refused by a host
   const std::string current = build_plugin("same");
   CHECK(load_error(current) == current + ": its descriptor has no name or problem factory");
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

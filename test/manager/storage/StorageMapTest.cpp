@@ -15,6 +15,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using quantlab::test::error_message_of;
@@ -248,3 +251,6 @@ TEST_CASE("A home that is not a folder is a StorageError", "[storage]") {
   CHECK_THROWS_AS(quantlab::StorageMap(missing), quantlab::StorageError);
   CHECK_THAT(error_message_of([&] { quantlab::StorageMap map(missing); }), Contains(missing.string()));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

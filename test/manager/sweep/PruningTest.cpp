@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using quantlab::sweep::judging_epoch;
 using quantlab::sweep::prune_reason;
 using quantlab::sweep::PruneRule;
@@ -48,3 +51,6 @@ TEST_CASE("successive halving keeps the best 1/eta at each rung", "[sweep]") {
   // Too few finished points to judge.
   CHECK_FALSE(prune_reason(99, 2, {10}, rule, false).has_value());
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

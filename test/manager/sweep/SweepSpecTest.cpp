@@ -10,6 +10,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 using quantlab::sweep::SweepSpec;
 
@@ -379,3 +382,6 @@ TEST_CASE("missing files and malformed command-line sets are named", "[sweep]") 
   CHECK(error_of("repeat: 2\n", {"a=[1"}).find("--set a=[1:") == 0);
   CHECK(error_of("grid: [1, 2\n").find("F:") == 0);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -5,6 +5,9 @@
 #include <random>
 #include <string>
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::tensorboard;
 
 namespace {
@@ -55,3 +58,6 @@ TEST_CASE("crc32c agrees with a bitwise reference at every length and alignment"
     }
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -9,6 +9,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::tensorboard;
 using namespace quantlab::tensorboard::test;
 using quantlab::test::read_bytes;
@@ -151,3 +154,6 @@ TEST_CASE("find_event_files lists event files below a folder", "[tensorboard]") 
   CHECK(EventReader::find_event_files(temp.path()) == std::vector<std::filesystem::path>{first, second});
   CHECK(EventReader::find_event_files(temp.path() / "nothing-here").empty());
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

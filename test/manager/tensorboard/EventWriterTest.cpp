@@ -16,6 +16,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab::tensorboard;
 using namespace quantlab::tensorboard::test;
 using quantlab::test::read_bytes;
@@ -268,3 +271,6 @@ TEST_CASE("EventWriter keeps records in memory until flushed", "[tensorboard]") 
   writer.flush();
   CHECK(read_bytes(writer.path()) == from_hex(kFileVersionRecordHex + kLossRecordHex));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -10,6 +10,9 @@
 #include "support/ErrorMessage.h"
 #include "support/Files.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace {
 
 const std::filesystem::path kFindings = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "test/fuzz/crashes/checkpoint";
@@ -55,3 +58,6 @@ TEST_CASE("a checkpoint LibTorch cannot parse is a StorageError, not an internal
   CHECK_THAT(quantlab::test::error_message_of<quantlab::StorageError>([&] { quantlab::read_progress(file); }),
              Catch::StartsWith(file.string() + ": "));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

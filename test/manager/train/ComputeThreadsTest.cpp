@@ -9,6 +9,9 @@
 
 #include "manager/train/ComputeThreads.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 TEST_CASE("configure_compute sets LibTorch's threads and keeps even large buffers in the heap", "[train]") {
   quantlab::configure_compute(1);
   CHECK(torch::get_num_threads() == 1);
@@ -23,3 +26,6 @@ TEST_CASE("configure_compute sets LibTorch's threads and keeps even large buffer
   CHECK(mallinfo2().hblkhd == mapped_before);  // no new mapped chunk
   std::free(block);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -19,6 +19,9 @@
 #include "manager/train/LrSchedule.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 namespace fs = std::filesystem;
 
@@ -149,3 +152,6 @@ TEST_CASE("a checkpoint written with LibTorch 1.13 loads weights, optimizer stat
     for (const auto& parameter : parameters) CHECK(torch::isfinite(parameter).all().item<bool>());
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

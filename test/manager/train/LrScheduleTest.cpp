@@ -8,6 +8,9 @@
 #include "manager/train/LrSchedule.h"
 #include "manager/train/Optimizers.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 
 namespace {
@@ -135,3 +138,6 @@ TEST_CASE("optimizers are made by name and refuse unknown names and parameters",
   CHECK_THROWS_WITH(make_optimizer(section("{class: SGD, params: {lr: -1}}"), {weight}),
                     Catch::Contains("training.optimizer.params.lr: expected a non-negative number, got -1"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -5,6 +5,9 @@
 #include "plugins/cifar10/Cifar10Plugin.h"
 #include "support/IntegerAgreement.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 TEST_CASE("CIFAR ResNet-20 (both shortcuts) and VGG8 quantized by their recipes integerize, agree with the fake-quantized networks and export to ONNX",
           "[cifar10][deploy]") {
   const std::filesystem::path configs = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/cifar10";
@@ -29,3 +32,6 @@ TEST_CASE("CIFAR ResNet-20 (both shortcuts) and VGG8 quantized by their recipes 
     CHECK(agreement.onnx_equal);
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -7,6 +7,9 @@
 #include "quantlab/Errors.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using cifar10::test::problem;
 using quantlab::Partition;
 namespace fs = std::filesystem;
@@ -98,3 +101,6 @@ TEST_CASE("missing, wrong-size and mislabelled CIFAR-10 files are named", "[cifa
                        Catch::Matchers::Message((data / "data_batch_2.bin").string() +
                                                 ": record 1 (byte offset 3073) has label 10, expected 0 to 9"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

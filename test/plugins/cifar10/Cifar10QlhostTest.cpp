@@ -10,6 +10,9 @@
 #include "plugins/cifar10/Cifar10Plugin.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using quantlab::test::qlhost_path;
 using quantlab::test::run_process;
@@ -99,3 +102,6 @@ TEST_CASE("qlhost names a CIFAR-10 file of the wrong size in one error line", "[
                             Catch::Contains("not a positive multiple of 3073"));
   CHECK_FALSE(fs::exists(home / "problems" / "cifar10" / "logs" / "exp0000"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -19,6 +19,9 @@
 #include "support/BatchNorms.h"
 #include "support/Files.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using cifar10::test::topology;
 using quantlab::test::randomise_batch_norms;
 namespace F = torch::nn::functional;
@@ -320,3 +323,6 @@ TEST_CASE("every shipped CIFAR-10 config loads, builds, and its recipe quantizes
     CHECK(built.network->forward(torch::rand({2, 3, 32, 32})).sizes() == torch::IntArrayRef({2, 10}));
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -9,6 +9,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using quantlab::Partition;
 using namespace quantlab::data::test;
 using quantlab::test::read_bytes;
@@ -123,3 +126,6 @@ TEST_CASE("damaged or mismatched data sets are DataErrors naming the file", "[fa
                Catch::Contains((dir.path() / "train-images-idx3-ubyte.gz").string()) && Catch::Contains("0x00000803"));
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

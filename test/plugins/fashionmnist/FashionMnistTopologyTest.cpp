@@ -11,12 +11,15 @@
 #include "plugins/fashionmnist/FashionMnistPlugin.h"
 #include "quantlab/Errors.h"
 #include "quantlib/graph/Graph.h"
-#include "quantlib/nn/LsqQuantizer.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/lsq/LsqQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/ops/Pact.h"
 #include "support/BatchNorms.h"
 #include "support/Files.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 using fashionmnist::test::topology;
 using quantlab::test::randomise_batch_norms;
@@ -248,3 +251,6 @@ TEST_CASE("augmentation flips and shifts each sample, deterministically per gene
   CHECK(flipped > 4);
   CHECK(flipped < 28);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -14,9 +14,12 @@
 #include "manager/train/NetworkBuilder.h"
 #include "plugins/imagenet/ImageNetPlugin.h"
 #include "quantlib/graph/Graph.h"
-#include "quantlib/nn/InqQuantizer.h"
+#include "quantlib/algorithms/inq/InqQuantizer.h"
 #include "quantlib/nn/QuantizedLayer.h"
-#include "quantlib/nn/SteQuantizer.h"
+#include "quantlib/algorithms/ste/SteQuantizer.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace fs = std::filesystem;
 using imagenet::test::topology;
@@ -124,3 +127,6 @@ TEST_CASE("layers_ste_inq quantizes the convs inside layer1..layer4 as the origi
   network.eval();
   CHECK(network.forward(torch::randn({1, 3, 64, 64})).sizes() == torch::IntArrayRef({1, 10}));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -5,6 +5,9 @@
 #include "plugins/imagenet/ImageNetPlugin.h"
 #include "support/IntegerAgreement.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize, agree with the fake-quantized networks and export to ONNX",
           "[imagenet][deploy]") {
   const std::filesystem::path configs = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/imagenet";
@@ -22,3 +25,6 @@ TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize, agree with the f
     CHECK(agreement.onnx_equal);
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -17,6 +17,9 @@
 #include "support/ImageFiles.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using imagenet::test::problem;
 using imagenet::test::topology;
@@ -130,3 +133,6 @@ TEST_CASE("a corrupt or truncated JPEG stops the batch with a message naming the
   quantlab::test::write_bytes(corrupt, "");
   CHECK_THROWS_WITH(quantlab::data::read_batch(*train, *topo, {3}, false, 1), Catch::Contains(corrupt.string()));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -11,6 +11,9 @@
 #include "support/ImageFiles.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using quantlab::test::qlhost_path;
 using quantlab::test::run_process;
@@ -148,3 +151,6 @@ TEST_CASE("qlhost names a missing split, an empty class folder and a corrupt JPE
     CHECK_THAT(skipped.output, Catch::Contains(corrupt.string()) && Catch::Contains("top1_error"));
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -19,6 +19,9 @@
 #include "support/Files.h"
 #include "support/ImageFiles.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using imagenet::test::network;
 using imagenet::test::parameter_count;
 using imagenet::test::topology;
@@ -396,3 +399,6 @@ TEST_CASE("pre-processing refuses bytes that are not an image", "[imagenet]") {
   for (const bool augment : {false, true}) CHECK_THROWS_AS(topology("VGG")->preprocess_sample(sample, augment, 1),
                                                            quantlab::DataError);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

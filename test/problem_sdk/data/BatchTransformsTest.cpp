@@ -8,6 +8,9 @@
 #include "quantlab/data/BatchTransforms.h"
 #include "plugins/fashionmnist/FashionMnistPlugin.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace data = quantlab::data;
 
 namespace {
@@ -109,3 +112,6 @@ TEST_CASE("Fashion-MNIST's augmentation is unchanged for a given generator strea
   }
   CHECK(torch::equal(out.target, targets));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -8,6 +8,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using quantlab::DataError;
 using quantlab::data::read_idx;
 using namespace quantlab::data::test;
@@ -177,3 +180,6 @@ TEST_CASE("read_idx refuses trailing bytes after the data", "[idx]") {
   check_one_line_naming(message, file);
   CHECK_THAT(message, Catch::Contains("found more"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -12,6 +12,9 @@
 #include "support/ImageFiles.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using quantlab::DataError;
 using quantlab::data::decode_image;
 using quantlab::data::Image;
@@ -214,3 +217,6 @@ TEST_CASE("Corrupt, truncated and foreign data is a DataError saying what is wro
   }
   SECTION("empty file") { CHECK_THAT(decode_error(""), Contains("empty image file")); }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -11,6 +11,9 @@
 #include "support/ImageFiles.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace fs = std::filesystem;
 using quantlab::DataError;
 using quantlab::data::ImageFolder;
@@ -114,3 +117,6 @@ TEST_CASE("ImageFolder names an image file it cannot read", "[imagefolder]") {
   CHECK_THAT(message, Contains("cannot read image " + gone.string()) && Contains("No such file"));
   CHECK_NOTHROW(folder.sample(4));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -11,6 +11,9 @@
 #include "support/ErrorMessage.h"
 #include "support/ImageFiles.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace data = quantlab::data;
 using data::CropBox;
 using data::Normalization;
@@ -238,3 +241,6 @@ TEST_CASE("Transforms report a damaged JPEG as a DataError", "[imagetransforms]"
                  [&] { data::imagenet_eval_transform(cut, 256, 224, norm); }),
              Catch::Matchers::Contains("corrupt JPEG"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

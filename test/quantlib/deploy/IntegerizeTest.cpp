@@ -11,18 +11,21 @@
 
 #include "quantlib/deploy/Integerize.h"
 #include "quantlib/graph/Layer.h"
-#include "quantlib/nn/BinaryQuantizer.h"
+#include "quantlib/algorithms/binary/BinaryQuantizer.h"
 #include "quantlib/nn/Block.h"
-#include "quantlib/nn/InqQuantizer.h"
-#include "quantlib/nn/LsqQuantizer.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/inq/InqQuantizer.h"
+#include "quantlib/algorithms/lsq/LsqQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/QuantLinear.h"
-#include "quantlib/nn/SteQuantizer.h"
-#include "quantlib/nn/TernaryQuantizer.h"
-#include "quantlib/nn/TqtQuantizer.h"
-#include "quantlib/nn/UniformWeightQuantizer.h"
+#include "quantlib/algorithms/ste/SteQuantizer.h"
+#include "quantlib/algorithms/ternary/TernaryQuantizer.h"
+#include "quantlib/algorithms/tqt/TqtQuantizer.h"
+#include "quantlib/algorithms/uniform/UniformWeightQuantizer.h"
 #include "support/RequantCheck.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 using namespace quantlib;
 using deploy::IntegerNetwork;
@@ -361,6 +364,75 @@ TEST_CASE("integerize turns ternary and binary activations into thresholds", "[d
   CHECK(threshold_nodes == 2);
 }
 
+namespace {
+
+// A quantizer integerize has never heard of: unsigned 3-bit, a fixed step of
+// 1/4, rounding down. It tells integerize about itself only through its grid;
+// `lie` makes the grid claim rounding to nearest.
+class QuarterStepFloor : public nn::Quantizer {
+ public:
+  explicit QuarterStepFloor(bool lie = false) : Quantizer("QuarterStepFloor", true), lie_(lie) {}
+  int64_t bits() const override { return 3; }
+  nn::IntegerGrid integer_grid() const override {
+    return nn::IntegerGrid::uniform(nn::grid_step(0.25), 0, 7, lie_ ? ops::Rounding::Nearest : ops::Rounding::Floor);
+  }
+
+ protected:
+  Tensor quantize(const Tensor& x) override {
+    // A straight-through estimator, so training steps reach the layers before it.
+    const Tensor q = x.div(0.25).floor().clamp(0, 7).mul(0.25);
+    return x + (q - x).detach();
+  }
+
+ private:
+  bool lie_;
+};
+
+class NoGrid : public nn::Quantizer {
+ public:
+  NoGrid() : Quantizer("NoGrid", true) {}
+  int64_t bits() const override { return 4; }
+  nn::IntegerGrid integer_grid() const override { return nn::IntegerGrid::none("it is a test's quantizer without one"); }
+
+ protected:
+  Tensor quantize(const Tensor& x) override { return x.round(); }
+};
+
+}  // namespace
+
+TEST_CASE("integerize lowers an activation quantizer from its integer grid, with no list of quantizer types", "[deploy]") {
+  SmallCnn net;
+  quantize_weights(net, net.weighted(), [](int64_t c) { return std::make_shared<nn::UniformWeightQuantizer>(8, c); });
+  quantize_activations(net, net.activations(), [] { return std::make_shared<QuarterStepFloor>(); }, false);
+  const auto forward = [&](const Tensor& x) { return net.forward(x); };
+  train_steps(net, forward, {0, 1, 8, 8});
+  IntegerNetwork integer;
+  require_agreement(integerize_and_compare(net, forward, {0, 1, 8, 8}, &integer));
+  int64_t floors = 0;
+  for (const auto& node : integer.nodes)
+    if (node.op == OpKind::Requant) {
+      CHECK(node.hi == 7);
+      floors += node.rounding == deploy::Rounding::Floor ? 1 : 0;
+    }
+  CHECK(floors == 3);
+}
+
+TEST_CASE("integerize refuses a quantizer whose grid is missing or is not what it computes", "[deploy]") {
+  const bool lie = GENERATE(false, true);
+  SmallCnn net;
+  quantize_weights(net, net.weighted(), [](int64_t c) { return std::make_shared<nn::UniformWeightQuantizer>(8, c); });
+  quantize_activations(net, {"relu1", "relu3"}, pact8, true);
+  quantize_activations(net, {"relu2"}, [&]() -> std::shared_ptr<nn::Quantizer> {
+    if (lie) return std::make_shared<QuarterStepFloor>(true);
+    return std::make_shared<NoGrid>();
+  }, false);
+  const auto forward = [&](const Tensor& x) { return net.forward(x); };
+  train_steps(net, forward, {0, 1, 8, 8}, 1);
+  CHECK_THROWS_WITH(deploy::integerize(net, forward, torch::randn({2, 1, 8, 8}), input_8bit()),
+                    Catch::Contains("relu2") &&
+                        Catch::Contains(lie ? "does not compute the uniform quantization" : "without one"));
+}
+
 TEST_CASE("integerize reproduces a residual block with average pooling", "[deploy]") {
   ResNetLike net;
   const auto forward = [&](const Tensor& x) { return net.forward(x); };
@@ -445,3 +517,6 @@ TEST_CASE("infer_input_quantization finds the step and zero point of normalized 
   const auto partial = deploy::infer_input_quantization(x.slice(0, 0, 200));
   CHECK(partial.step == Approx(input.step).epsilon(1e-5));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

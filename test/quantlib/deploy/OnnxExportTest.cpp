@@ -14,13 +14,16 @@
 #include "quantlib/deploy/OnnxExport.h"
 #include "quantlib/graph/Layer.h"
 #include "quantlib/nn/Block.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/QuantLinear.h"
-#include "quantlib/nn/TernaryQuantizer.h"
-#include "quantlib/nn/UniformWeightQuantizer.h"
+#include "quantlib/algorithms/ternary/TernaryQuantizer.h"
+#include "quantlib/algorithms/uniform/UniformWeightQuantizer.h"
 #include "quantlib/deploy/OnnxRuntimeRunner.h"
 #include "support/Process.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 using namespace quantlib::deploy;
 namespace fs = std::filesystem;
@@ -427,3 +430,6 @@ TEST_CASE("An integerized trained network runs in ONNX Runtime as IntegerNetwork
   // The outputs differ from sample to sample, so the equalities above say something.
   CHECK(expected.sub(expected[0]).abs().max().item<double>() > 0);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -10,12 +10,15 @@
 
 #include "quantlib/graph/GraphTesting.h"
 #include "quantlib/graph/Rule.h"
-#include "quantlib/nn/LsqQuantizer.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/lsq/LsqQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/QuantLinear.h"
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/ops/Pact.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace F = torch::nn::functional;
 using namespace quantlib;
@@ -186,3 +189,6 @@ TEST_CASE("a network with twins and inserted quantizers round-trips through its 
   const torch::Tensor x = torch::randn({3, 2, 4, 4});
   CHECK(torch::equal(fresh->forward(x), trained->forward(x)));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -11,10 +11,13 @@
 #include "quantlib/graph/Edit.h"
 #include "quantlib/graph/GraphTesting.h"
 #include "quantlib/graph/Rule.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/Sequential.h"
 #include "support/BatchNorms.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 using namespace quantlib;
 using graph::Rule;
@@ -109,3 +112,6 @@ TEST_CASE("fold_batch_norm refuses mismatched channels, missing statistics and q
     CHECK(graph::find_layer(*network, "bn").type == "BatchNorm1d");
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

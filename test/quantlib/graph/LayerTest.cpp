@@ -9,7 +9,10 @@
 
 #include "quantlib/graph/Edit.h"
 #include "quantlib/graph/GraphTesting.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 using namespace quantlib;
 using graph::test::SmallNet;
@@ -79,3 +82,6 @@ TEST_CASE("find_layer names the missing layer and names_by_module maps modules b
   CHECK(names.at(network->layer("head").get()) == "head");
   CHECK(names.count(network.get()) == 0);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

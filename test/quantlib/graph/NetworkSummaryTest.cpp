@@ -7,12 +7,15 @@
 #include <torch/torch.h>
 
 #include "quantlib/nn/Block.h"
-#include "quantlib/nn/LsqQuantizer.h"
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/lsq/LsqQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/QuantLinear.h"
 #include "quantlib/nn/Sequential.h"
-#include "quantlib/nn/TqtQuantizer.h"
+#include "quantlib/algorithms/tqt/TqtQuantizer.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 using quantlib::graph::LayerSummary;
 using quantlib::graph::NetworkSummary;
@@ -233,3 +236,6 @@ TEST_CASE("NetworkSummary: per-weight training state of a weight quantizer is no
   CHECK(row(summary, "conv").memory_bits == 36 * 3 + 4 * 32 + 1 * 32);  // weight, bias, scale; no mask
   CHECK(row(summary, "conv").bops == 1296 * 3 * 32);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

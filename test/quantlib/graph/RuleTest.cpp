@@ -11,6 +11,9 @@
 #include "quantlib/graph/Edit.h"
 #include "quantlib/graph/GraphTesting.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlib;
 using graph::Rule;
 using graph::test::SmallNet;
@@ -91,3 +94,6 @@ TEST_CASE("Rules combine with all_of, any_of and negate", "[graph]") {
   CHECK(Rule::type("Linear").matches(fc1));
   CHECK_FALSE(Rule::negate(Rule::type("Linear")).matches(fc1));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

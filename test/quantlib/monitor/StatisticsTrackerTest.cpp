@@ -10,6 +10,9 @@
 #include "quantlib/recipes/RuleRecipe.h"
 #include "support/ErrorMessage.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlib;
 
 namespace {
@@ -90,3 +93,6 @@ TEST_CASE("a monitor selection matching no layer or an unknown key is refused na
   CHECK_THAT(quantlab::test::error_message_of<quantlab::ConfigError>([&] { monitor::TrackerOptions::parse(unknown); }),
              Catch::Contains("logging.monitor.weightz: unknown key"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

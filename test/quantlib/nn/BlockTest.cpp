@@ -7,9 +7,12 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/nn/Sequential.h"
 #include "quantlib/ops/Pact.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace F = torch::nn::functional;
 namespace ops = quantlib::ops;
@@ -247,3 +250,6 @@ TEST_CASE("ObserveLayers guards nest and nested Blocks are reported after their 
   CHECK(inner_recorder.seen[3].output.sizes() == torch::IntArrayRef({2, 1}));
   CHECK(outer_recorder.seen.size() == 4);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -6,8 +6,11 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "quantlib/nn/LsqQuantizer.h"
+#include "quantlib/algorithms/lsq/LsqQuantizer.h"
 #include "quantlib/ops/Lsq.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace F = torch::nn::functional;
 namespace ops = quantlib::ops;
@@ -97,3 +100,6 @@ TEST_CASE("QuantConv2d: saved and loaded into a fresh layer with the same quanti
   const torch::Tensor x = torch::randn({2, 2, 5, 5});
   CHECK(torch::equal(fresh(x), trained(x)));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -6,8 +6,11 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "quantlib/nn/LsqQuantizer.h"
+#include "quantlib/algorithms/lsq/LsqQuantizer.h"
 #include "quantlib/ops/Lsq.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace F = torch::nn::functional;
 namespace ops = quantlib::ops;
@@ -106,3 +109,6 @@ TEST_CASE("QuantLinear: a disabled weight quantizer is the identity", "[quantnn]
   layer->weight_quantizer()->set_enabled(false);
   CHECK(torch::equal(layer(x), plain));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

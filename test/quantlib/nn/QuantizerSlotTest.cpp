@@ -5,8 +5,11 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/ops/Pact.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace ops = quantlib::ops;
 using namespace quantlib::nn;
@@ -44,3 +47,6 @@ TEST_CASE("QuantizerSlot: refilling swaps the child, emptying unregisters it and
   CHECK(owner.named_parameters().is_empty());
   CHECK(torch::equal(owner.slot.apply(x), x));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -7,8 +7,11 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "quantlib/nn/PactQuantizer.h"
+#include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/ops/Pact.h"
+
+namespace QUANTLAB_TEST_FILE {
+namespace {
 
 namespace ops = quantlib::ops;
 using quantlib::nn::PactQuantizer;
@@ -50,3 +53,6 @@ TEST_CASE("Sequential: replacing a layer or inserting a quantizer changes forwar
   ours->set_output_quantizer("first", std::make_shared<PactQuantizer>(2, ops::Signedness::Signed, 0.5));
   CHECK(torch::equal(ours(x), second(ops::pact(first(x), torch::full({1}, 0.5f), 2, ops::Signedness::Signed))));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

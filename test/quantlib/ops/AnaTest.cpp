@@ -9,6 +9,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/AnaReference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 using ops::AnaForward;
@@ -255,3 +258,6 @@ TEST_CASE("ana refuses bad arguments with a clear message", "[ana]") {
   CHECK_THROWS_WITH(call(torch::ones({3}, torch::Device(torch::kMeta)), ternary, 0.1, 0.1),
                     Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -9,6 +9,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 
@@ -93,3 +96,6 @@ TEST_CASE("binary ops refuse bad arguments with a clear message", "[weights]") {
   REQUIRE_THROWS_WITH(ops::binary_weights(torch::ones({3}, torch::Device(torch::kMeta)), false),
                       Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -10,6 +10,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 
@@ -93,3 +96,6 @@ TEST_CASE("inq refuses bad arguments with a clear message", "[inq]") {
   REQUIRE_THROWS_WITH(ops::inq_uniform_magnitudes(1.0, 1), Catch::Contains("odd n_levels >= 3"));
   REQUIRE_THROWS_WITH(ops::inq_nearest_levels(torch::ones({3, 2}), torch::zeros({2, 3})), Catch::Contains("one per channel"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

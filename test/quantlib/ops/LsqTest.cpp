@@ -10,6 +10,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 using ops::Signedness;
@@ -189,3 +192,6 @@ TEST_CASE("lsq refuses bad arguments with a clear message", "[quantops]") {
                                torch::ones({1}, torch::Device(torch::kMeta)), 4, Signedness::Signed),
                       Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -9,6 +9,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 using ops::Rounding;
@@ -149,3 +152,6 @@ TEST_CASE("pact refuses bad arguments with a clear message", "[quantops]") {
                                 torch::ones({1}, torch::Device(torch::kMeta)), 4, Signedness::Unsigned),
                       Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

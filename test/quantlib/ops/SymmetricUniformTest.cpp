@@ -8,6 +8,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 
@@ -84,3 +87,6 @@ TEST_CASE("symmetric_uniform refuses bad arguments with a clear message", "[weig
                                              torch::ones({1}, torch::Device(torch::kMeta)), 4),
                       Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

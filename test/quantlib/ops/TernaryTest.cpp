@@ -10,6 +10,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 
@@ -111,3 +114,6 @@ TEST_CASE("ternary ops refuse bad arguments with a clear message", "[weights]") 
   REQUIRE_THROWS_WITH(ops::ternary_activations(torch::ones({3}, torch::Device(torch::kMeta))),
                       Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

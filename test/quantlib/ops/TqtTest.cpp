@@ -9,6 +9,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 using ops::Signedness;
@@ -152,3 +155,6 @@ TEST_CASE("tqt and its reference pass the gradient at the clipping levels themse
     CHECK(torch::equal(result.grad_x, expected));
   }
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

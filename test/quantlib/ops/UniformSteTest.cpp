@@ -8,6 +8,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 
@@ -79,3 +82,6 @@ TEST_CASE("uniform_ste refuses bad arguments with a clear message", "[quantops]"
   REQUIRE_THROWS_WITH(ops::uniform_ste(torch::ones({3}, torch::Device(torch::kMeta)), 3, 1.0),
                       Catch::Contains("no kernel for meta"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

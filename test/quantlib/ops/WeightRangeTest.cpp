@@ -10,6 +10,9 @@
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 namespace ops = quantlib::ops;
 using namespace quantlib::test;
 
@@ -131,3 +134,6 @@ TEST_CASE("uniform_levels_scales: no grid point beats the chosen scale, for each
   REQUIRE(torch::equal(ops::uniform_levels_scales(torch::zeros({2, 3}), 3, ops::LevelScaleInit::L2Optimal, true),
                        torch::zeros({2})));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -10,6 +10,9 @@
 #include "quantlib/recipes/RuleRecipe.h"
 #include "support/ErrorMessage.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlib;
 
 namespace {
@@ -313,3 +316,6 @@ TEST_CASE("bad INQ and ANA schedules name the key", "[recipes]") {
   CHECK_THAT(error_of("rules: [{select: {name: fc1}, weight: {algorithm: uniform, init: median}}]"),
              Catch::Contains("rules[0].weight.init: expected one of max, std, mse"));
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -1,10 +1,9 @@
 #pragma once
 // Switches quantizers on at an epoch: the controller of the quantizers whose
 // only schedule is "from epoch E on" (PACT, LSQ, TQT, uniform, binary,
-// ternary) and of the original's STE activation, which records its range
-// during the epoch before E. It keeps no state of its own: everything it
-// decides follows from the epoch, and the STE range is a buffer of the
-// network, so a resumed run continues exactly.
+// ternary; STE's controller builds on it). It keeps no state of its own:
+// everything it decides follows from the epoch, so a resumed run continues
+// exactly.
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,8 +15,7 @@ namespace quantlib {
 
 class EpochSwitchController : public Controller {
  public:
-  // start_epoch >= 0; an SteQuantizer among the quantizers needs start_epoch >= 1
-  // (it monitors during epoch start_epoch - 1).
+  // start_epoch >= 0.
   EpochSwitchController(std::string name, std::vector<std::shared_ptr<nn::Quantizer>> quantizers, int start_epoch);
 
   std::string name() const override { return name_; }

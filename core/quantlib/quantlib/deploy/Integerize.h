@@ -12,9 +12,10 @@
 //
 // Supported layers (a Block's named layers, with their Block input/output
 // activation quantizers, PACT's `replace` substitution included):
-//   Conv2d, QuantConv2d, Linear, QuantLinear (weights from a uniform per-tensor
-//     or per-channel, LSQ, TQT, INQ, ternary or binary weight quantizer: any
-//     quantizer whose output is, per output channel, integers times a step);
+//   Conv2d, QuantConv2d, Linear, QuantLinear (weights from any quantizer
+//     whose integer grid (nn::Quantizer::integer_grid) is uniform per tensor
+//     or per output channel, or whose values are, per output channel,
+//     integers times a step: uniform, LSQ, TQT, INQ, ternary, binary);
 //   BatchNorm1d/2d after a conv/linear or a residual sum (folded per channel
 //     into the next requantization);
 //   ReLU; ReLU6 before an activation quantizer (its clip becomes the
@@ -22,9 +23,11 @@
 //     (input a multiple of the output); ZeroPadShortcut (CIFAR ResNet's
 //     option A); Dropout, Dropout2d, Identity, Flatten; nested Blocks without
 //     quantizers of their own.
-// Supported activation quantizers: PACT (signed/unsigned, nearest or floor),
-//   LSQ and TQT per tensor (signed/unsigned), STE with an odd number of levels,
-//   ternary and binary activations (as thresholds).
+// Supported activation quantizers: those whose integer grid is uniform per
+//   tensor or a set of thresholds (today PACT signed/unsigned with nearest or
+//   floor rounding, LSQ and TQT per tensor, STE with an odd number of levels,
+//   ternary and binary activations); a quantizer without one is refused with
+//   the reason its grid gives.
 // Supported ops between layers: aten::add / aten::add_ of two tensors (a
 //   residual sum: the step sizes are aligned in the requantization that
 //   follows), flatten/view/reshape that flatten trailing dims, relu,

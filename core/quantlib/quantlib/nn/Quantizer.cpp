@@ -8,4 +8,6 @@ Quantizer::Quantizer(std::string name, bool enabled) : torch::nn::Module(std::mo
 
 torch::Tensor Quantizer::forward(const torch::Tensor& x) { return enabled_ ? quantize(x) : x; }
 
+IntegerGrid Quantizer::integer_grid() const { return IntegerGrid::none(name() + " describes no integer grid"); }
+
 }  // namespace quantlib::nn

@@ -12,6 +12,8 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include "quantlib/nn/IntegerGrid.h"
+
 namespace quantlib::nn {
 
 class Quantizer : public torch::nn::Module {
@@ -28,6 +30,12 @@ class Quantizer : public torch::nn::Module {
   // The learned or scheduled quantities worth watching in TensorBoard (PACT's
   // alpha, LSQ's step, INQ's frozen fraction, ANA's noise), by short name.
   virtual std::vector<std::pair<std::string, torch::Tensor>> statistics() const { return {}; }
+  // Where its outputs sit on integers, from its current parameters (see
+  // IntegerGrid.h); IntegerGrid::none with the reason when they do not.
+  virtual IntegerGrid integer_grid() const;
+  // quantize(x) whatever the enabled flag, without recording statistics:
+  // integerize checks a grid against it.
+  torch::Tensor quantized(const torch::Tensor& x) { return quantize(x); }
 
  protected:
   Quantizer(std::string name, bool enabled);

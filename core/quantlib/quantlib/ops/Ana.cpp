@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/torch.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/AnaKernels.h"
 
@@ -25,31 +26,23 @@ AnaKernelParams params_for(const torch::Tensor& thresholds, const torch::Tensor&
 
 void forward_on_device(const torch::Tensor& x, const torch::Tensor& uniform_draws, torch::Tensor& y,
                        AnaForward forward, const AnaKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      if (forward == AnaForward::Mode || params.scale == 0.0f)
-        kernels::cpu::ana_forward_mode(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-      else if (forward == AnaForward::Expectation)
-        kernels::cpu::ana_forward_expectation(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-      else
-        kernels::cpu::ana_forward_random(x.data_ptr<float>(), uniform_draws.data_ptr<float>(), y.data_ptr<float>(),
-                                         x.numel(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    if (forward == AnaForward::Mode || params.scale == 0.0f)
+      kernels::cpu::ana_forward_mode(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+    else if (forward == AnaForward::Expectation)
+      kernels::cpu::ana_forward_expectation(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+    else
+      kernels::cpu::ana_forward_random(x.data_ptr<float>(), uniform_draws.data_ptr<float>(), y.data_ptr<float>(),
+                                       x.numel(), params);
+  });
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, torch::Tensor& grad_x,
                         const AnaKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::ana_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(), x.numel(),
-                                 params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::ana_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(), x.numel(),
+                               params);
+  });
 }
 
 class AnaFunction : public torch::autograd::Function<AnaFunction> {

@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "quantlib/ops/Channels.h"
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/BinaryKernels.h"
 #include "quantlib/ops/kernels/SignKernels.h"
@@ -25,13 +26,9 @@ using detail::channels_of;
 // w: contiguous, on a device with a kernel (checked by the caller).
 std::vector<float> mean_magnitudes(const char* op, const torch::Tensor& w, Channels channels) {
   std::vector<double> sums(static_cast<size_t>(channels.count), 0.0);
-  switch (w.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::channel_abs_sums(w.data_ptr<float>(), channels.count, channels.size, sums.data());
-      break;
-    default:
-      detail::fail_unsupported_device(op, w.device());
-  }
+  detail::on_device(op, w.device(), [&] {
+    kernels::cpu::channel_abs_sums(w.data_ptr<float>(), channels.count, channels.size, sums.data());
+  });
   std::vector<float> means(sums.size(), 0.0f);
   if (channels.size > 0)
     for (size_t c = 0; c < sums.size(); ++c) means[c] = static_cast<float>(sums[c] / static_cast<double>(channels.size));

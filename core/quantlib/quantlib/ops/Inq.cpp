@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/torch.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/InqKernels.h"
 
@@ -18,24 +19,16 @@ using torch::autograd::variable_list;
 constexpr const char* kOp = "inq";
 
 void forward_on_device(const torch::Tensor& w, const torch::Tensor& frozen, torch::Tensor& y) {
-  switch (w.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::inq_forward(w.data_ptr<float>(), frozen.data_ptr<float>(), y.data_ptr<float>(), w.numel());
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, w.device());
-  }
+  detail::on_device(kOp, w.device(), [&] {
+    kernels::cpu::inq_forward(w.data_ptr<float>(), frozen.data_ptr<float>(), y.data_ptr<float>(), w.numel());
+  });
 }
 
 void backward_on_device(const torch::Tensor& frozen, const torch::Tensor& grad_y, torch::Tensor& grad_w) {
-  switch (frozen.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::inq_backward(frozen.data_ptr<float>(), grad_y.data_ptr<float>(), grad_w.data_ptr<float>(),
-                                 frozen.numel());
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, frozen.device());
-  }
+  detail::on_device(kOp, frozen.device(), [&] {
+    kernels::cpu::inq_backward(frozen.data_ptr<float>(), grad_y.data_ptr<float>(), grad_w.data_ptr<float>(),
+                               frozen.numel());
+  });
 }
 
 class InqFunction : public torch::autograd::Function<InqFunction> {

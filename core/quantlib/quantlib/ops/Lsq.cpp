@@ -5,6 +5,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/LsqKernels.h"
 
@@ -18,24 +19,16 @@ using kernels::LsqKernelParams;
 constexpr const char* kOp = "lsq";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const LsqKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::lsq_forward(x.data_ptr<float>(), y.data_ptr<float>(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::lsq_forward(x.data_ptr<float>(), y.data_ptr<float>(), params);
+  });
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const LsqKernelParams& params,
                         float* grad_x, double* step_grad_sums) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::lsq_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), params, grad_x, step_grad_sums);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::lsq_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), params, grad_x, step_grad_sums);
+  });
 }
 
 // steps: the contiguous per-channel step values, kept alive by the caller.

@@ -4,6 +4,7 @@
 
 #include <torch/types.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/QuantizerOptions.h"
 
 namespace quantlib::ops::detail {
@@ -22,17 +23,6 @@ inline void check_same_device(const char* op, const torch::Tensor& x, const char
 
 inline void check_one_element(const char* op, const char* name, const torch::Tensor& tensor) {
   TORCH_CHECK(tensor.numel() == 1, op, ": ", name, " must have one element, got shape ", tensor.sizes());
-}
-
-// Raised by each op's device switch until a kernel for that device exists.
-[[noreturn]] inline void fail_unsupported_device(const char* op, const torch::Device& device) {
-  TORCH_CHECK(false, op, ": no kernel for ", device, " tensors yet (CPU only); move the tensors to the CPU");
-  __builtin_unreachable();
-}
-
-// Checked first, before parameter values are read: the devices that have kernels.
-inline void check_device_has_kernel(const char* op, const torch::Tensor& x) {
-  if (!x.device().is_cpu()) fail_unsupported_device(op, x.device());
 }
 
 // Integer levels [level_min, level_max] of a b-bit quantizer whose levels are

@@ -4,6 +4,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/PactKernels.h"
 
@@ -17,25 +18,17 @@ using kernels::PactKernelParams;
 constexpr const char* kOp = "pact";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const PactKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::pact_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::pact_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+  });
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const PactKernelParams& params,
                         float* grad_x, double* grad_alpha) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::pact_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
-                                  grad_alpha);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::pact_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                                grad_alpha);
+  });
 }
 
 PactKernelParams params_for(float alpha, int64_t bits, Signedness signedness, Rounding rounding) {

@@ -4,6 +4,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/SymmetricUniformKernels.h"
 
@@ -31,25 +32,17 @@ SymmetricUniformKernelParams params_for(const torch::Tensor& x, const torch::Ten
 }
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const SymmetricUniformKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::symmetric_uniform_forward(x.data_ptr<float>(), y.data_ptr<float>(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::symmetric_uniform_forward(x.data_ptr<float>(), y.data_ptr<float>(), params);
+  });
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, torch::Tensor& grad_x,
                         const SymmetricUniformKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::symmetric_uniform_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
-                                               grad_x.data_ptr<float>(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::symmetric_uniform_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
+                                             grad_x.data_ptr<float>(), params);
+  });
 }
 
 class SymmetricUniformFunction : public torch::autograd::Function<SymmetricUniformFunction> {

@@ -4,6 +4,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/TqtKernels.h"
 
@@ -17,25 +18,17 @@ using kernels::TqtKernelParams;
 constexpr const char* kOp = "tqt";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const TqtKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::tqt_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::tqt_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+  });
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const TqtKernelParams& params,
                         float* grad_x, double* log2_t_grad_sum) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::tqt_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
-                                 log2_t_grad_sum);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::tqt_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                               log2_t_grad_sum);
+  });
 }
 
 // s is a power of two, so it is exact in float whenever it is a normal float.

@@ -4,6 +4,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/UniformSteKernels.h"
 
@@ -17,25 +18,17 @@ using kernels::UniformSteKernelParams;
 constexpr const char* kOp = "uniform_ste";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const UniformSteKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+  });
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, torch::Tensor& grad_x,
                         const UniformSteKernelParams& params) {
-  switch (x.device().type()) {
-    case torch::kCPU:
-      kernels::cpu::uniform_ste_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
-                                         grad_x.data_ptr<float>(), x.numel(), params);
-      return;
-    default:
-      detail::fail_unsupported_device(kOp, x.device());
-  }
+  detail::on_device(kOp, x.device(), [&] {
+    kernels::cpu::uniform_ste_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
+                                       grad_x.data_ptr<float>(), x.numel(), params);
+  });
 }
 
 UniformSteKernelParams params_for(int64_t n_levels, double bound) {

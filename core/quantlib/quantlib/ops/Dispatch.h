@@ -1,0 +1,40 @@
+#pragma once
+// The one place the fused operations choose a kernel by device (internal).
+// Each op hands on_device one callable per device it has kernels for; a
+// device without one is refused with a line naming the op and the device.
+// The CUDA kernels plug in as the `cuda` callable.
+#include <type_traits>
+#include <utility>
+
+#include <torch/types.h>
+
+namespace quantlib::ops::detail {
+
+[[noreturn]] inline void fail_unsupported_device(const char* op, const torch::Device& device) {
+  TORCH_CHECK(false, op, ": no kernel for ", device, " tensors yet (CPU only); move the tensors to the CPU");
+  __builtin_unreachable();
+}
+
+// The devices with kernels, checked first, before an op reads parameter values.
+inline void check_device_has_kernel(const char* op, const torch::Tensor& x) {
+  if (!x.device().is_cpu()) fail_unsupported_device(op, x.device());
+}
+
+struct NoKernel {};
+
+template <typename CpuKernel, typename CudaKernel = NoKernel>
+void on_device(const char* op, const torch::Device& device, CpuKernel&& cpu, CudaKernel&& cuda = {}) {
+  if (device.is_cpu()) {
+    std::forward<CpuKernel>(cpu)();
+    return;
+  }
+  if constexpr (!std::is_same_v<std::decay_t<CudaKernel>, NoKernel>) {
+    if (device.is_cuda()) {
+      std::forward<CudaKernel>(cuda)();
+      return;
+    }
+  }
+  fail_unsupported_device(op, device);
+}
+
+}  // namespace quantlib::ops::detail

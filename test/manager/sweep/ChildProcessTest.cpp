@@ -1,11 +1,16 @@
 // The sweep's child process: exit status, death by a signal, its output
-// appended to the log file, signals sent to it, and the end of one still
-// running when the object goes.
+// appended to the log file, signals sent to it, the end of one still running
+// when the object goes, and of one whose parent dies.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <thread>
 
 #include "manager/sweep/ChildProcess.h"
 #include "support/Process.h"
@@ -21,6 +26,15 @@ ChildProcess shell(const std::string& script, const std::filesystem::path& log) 
 
 void wait_for_end(ChildProcess& child) {
   test::wait_until("the child to end", [&] { return child.poll(); });
+}
+
+// Gone, or a zombie that nobody has reaped yet: either way it runs no more.
+bool ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto state = line.find(") ");
+  return state != std::string::npos && state + 2 < line.size() && line[state + 2] == 'Z';
 }
 
 }  // namespace
@@ -87,4 +101,25 @@ TEST_CASE("a signal sent to a running child ends it, and one still running when 
   // Ended and reaped: no such process any more.
   CHECK(::kill(pid, 0) == -1);
   CHECK(errno == ESRCH);
+}
+
+TEST_CASE("a child dies with the process that started it", "[sweep]") {
+  test::TempDir dir;
+  const auto pid_file = dir / "child.pid";
+  // A parent that starts a child, sees it running, and dies without ending it.
+  const pid_t parent = ::fork();
+  REQUIRE(parent >= 0);
+  if (parent == 0) {
+    ChildProcess child({"/bin/sh", "-c", "echo $$ > " + pid_file.string() + ".tmp && mv " + pid_file.string() +
+                                             ".tmp " + pid_file.string() + " && exec sleep 600"},
+                       dir / "child.log");
+    for (int i = 0; i < 6000 && !std::filesystem::exists(pid_file); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::_exit(0);  // no destructor: the child is left to the death signal
+  }
+  int status = 0;
+  REQUIRE(::waitpid(parent, &status, 0) == parent);
+  REQUIRE(std::filesystem::exists(pid_file));
+  const pid_t child = std::stoi(test::read_text(pid_file));
+  test::wait_until("the orphaned child to end", [&] { return ended(child); });
 }

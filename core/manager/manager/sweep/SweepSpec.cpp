@@ -2,24 +2,28 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <limits>
 #include <random>
 #include <tuple>
 
 #include "manager/config/ExperimentConfig.h"
+#include "manager/sweep/detail/PortableRandom.h"
+#include "manager/sweep/detail/YamlFlow.h"
 #include "quantlab/Errors.h"
 #include "quantlab/Params.h"
 
 namespace quantlab::sweep {
 namespace {
 
+using detail::Distribution;
+using detail::flow;
+using detail::split_top_level;
+
 // A typo'd sweep must fail before it fills a disk with experiments.
 constexpr std::size_t kMaxPoints = 100000;
 
-// ---- values: kinds, one-line YAML, command-line lists ----
+// ---- values: kinds and lists ----
 
 enum class Kind { Null, Number, Bool, String, List, Map };
 const char* const kKindPlurals[] = {"nulls", "numbers", "booleans", "strings", "lists", "maps"};
@@ -66,75 +70,6 @@ std::string trimmed(const std::string& text) {
   const auto begin = text.find_first_not_of(" \t");
   if (begin == std::string::npos) return "";
   return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
-}
-
-// Splits at commas outside [], {} and quotes. A quote opens a scalar only at
-// the start of a value, as in YAML, so "it's,b" is two values.
-std::vector<std::string> split_top_level(const std::string& text) {
-  std::vector<std::string> pieces(1);
-  int depth = 0;
-  char quote = 0;
-  char last = 0;  // the last non-blank character outside quotes; 0 at a value's start
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool escaped = (quote == '"' && c == '\\') || (quote == '\'' && c == '\'' && i + 1 < text.size() &&
-                                                          text[i + 1] == '\'');
-    if (escaped && i + 1 < text.size()) {
-      pieces.back() += text.substr(i++, 2);
-      continue;
-    }
-    if (quote) {
-      if (c == quote) quote = 0;
-    } else if ((c == '\'' || c == '"') && (last == 0 || last == ',' || last == '[' || last == '{' || last == ':')) {
-      quote = c;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    } else if (c == ',' && depth == 0) {
-      pieces.emplace_back();
-      last = 0;
-      continue;
-    }
-    if (!quote && c != ' ' && c != '\t') last = c;
-    pieces.back() += c;
-  }
-  return pieces;
-}
-
-void emit(YAML::Emitter& out, const YAML::Node& value, bool quote) {
-  if (value.IsSequence()) {
-    out << YAML::BeginSeq;
-    for (const auto& item : value) emit(out, item, false);
-    out << YAML::EndSeq;
-  } else if (value.IsMap()) {
-    out << YAML::BeginMap;
-    for (const auto& entry : value) {
-      out << YAML::Key;
-      emit(out, entry.first, false);
-      out << YAML::Value;
-      emit(out, entry.second, false);
-    }
-    out << YAML::EndMap;
-  } else if (value.IsScalar()) {
-    // yaml-cpp would drop the quotes of a "!" scalar, and '0.1' come back a number.
-    if (quote || value.Tag() == "!") out << YAML::DoubleQuoted;
-    out << value.Scalar();
-  } else {
-    out << YAML::Null;
-  }
-}
-
-// One-line YAML that parses back to the same value. A plain top-level string
-// with a comma is quoted, so that `qlhost sweep --set` reads it as one value.
-std::string flow(const YAML::Node& value) {
-  YAML::Emitter out;
-  out << YAML::Flow;
-  emit(out, value, false);
-  if (!value.IsScalar() || split_top_level(out.c_str()).size() == 1) return out.c_str();
-  YAML::Emitter quoted;
-  emit(quoted, value, true);
-  return quoted.c_str();
 }
 
 // ---- what the sweep file says ----
@@ -191,51 +126,7 @@ void claim(std::vector<Claim>& claims, const Claim& next) {
   claims.push_back(next);
 }
 
-// ---- random draws: the same values from a seed on every platform ----
-
-double unit(std::mt19937_64& engine) { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }  // [0, 1)
-
-// Uniform on [0, n) by rejection, so that no value is favoured; n == 0 stands for 2^64.
-std::uint64_t below(std::mt19937_64& engine, std::uint64_t n) {
-  if (n == 0) return engine();
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() / n * n;
-  for (;;)
-    if (const std::uint64_t x = engine(); x < limit) return x % n;
-}
-
-YAML::Node number(const char* format, double x) {
-  char text[40];
-  std::snprintf(text, sizeof text, format, x);
-  std::string value = text;
-  // With a '.', every YAML reader (Python's too) takes it for a float: 1e-05 -> 1.0e-05.
-  if (value.find('.') == std::string::npos) value.insert(std::min(value.find('e'), value.size()), ".0");
-  return YAML::Load(value);
-}
-
-// 6 significant digits, unless rounding would leave [low, high].
-YAML::Node drawn_float(double x, double low, double high) {
-  const YAML::Node rounded = number("%.6g", x);
-  const double value = rounded.as<double>();
-  return value >= low && value <= high ? rounded : number("%.17g", x);
-}
-
-struct Distribution {
-  std::string name;  // uniform, log_uniform, int_range or choice
-  double low = 0, high = 0;
-  std::int64_t int_low = 0, int_high = 0;
-  std::vector<YAML::Node> choices;
-
-  YAML::Node draw(std::mt19937_64& engine) const {
-    if (name == "uniform") return drawn_float(low + unit(engine) * (high - low), low, high);
-    if (name == "log_uniform")
-      return drawn_float(std::exp(std::log(low) + unit(engine) * (std::log(high) - std::log(low))), low, high);
-    if (name == "int_range") {
-      const auto span = static_cast<std::uint64_t>(int_high) - static_cast<std::uint64_t>(int_low);
-      return YAML::Node(static_cast<std::int64_t>(static_cast<std::uint64_t>(int_low) + below(engine, span + 1)));
-    }
-    return YAML::Clone(choices[below(engine, choices.size())]);
-  }
-};
+// ---- random: each param's distribution (drawn by detail/PortableRandom) ----
 
 template <typename T>
 std::pair<T, T> bounds(const Params& spec, const std::string& name, const std::string& expected) {

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -122,6 +124,15 @@ void write_file_atomically(const fs::path& target, const TempFileWriter& write) 
   }
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   fsync_path(folder, O_RDONLY | O_DIRECTORY, target);
+}
+
+std::optional<std::string> read_whole_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return bytes.str();
 }
 
 std::vector<fs::path> remove_stale_temp_files(const fs::path& folder) {

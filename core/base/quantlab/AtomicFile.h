@@ -7,6 +7,8 @@
 // listings ignore such files and remove_stale_temp_files() clears them.
 #include <functional>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +28,10 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
 // target is left untouched.
 using TempFileWriter = std::function<void(const std::filesystem::path& temp_file)>;
 void write_file_atomically(const std::filesystem::path& target, const TempFileWriter& write);
+
+// The whole file's bytes, or std::nullopt when it cannot be opened or read
+// (each caller names the file in its own error).
+std::optional<std::string> read_whole_file(const std::filesystem::path& path);
 
 // Removes, under folder and its subfolders, temporaries whose writing process
 // is no longer running; returns what it removed. Temporaries of live

@@ -15,6 +15,9 @@
 #include "manager/sweep/ChildProcess.h"
 #include "support/Process.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using quantlab::sweep::ChildProcess;
 namespace test = quantlab::test;
 
@@ -123,3 +126,6 @@ TEST_CASE("a child dies with the process that started it", "[sweep]") {
   const pid_t child = std::stoi(test::read_text(pid_file));
   test::wait_until("the orphaned child to end", [&] { return ended(child); });
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

@@ -12,6 +12,9 @@
 #include "support/Files.h"
 #include "support/TempDir.h"
 
+namespace QUANTLAB_TEST_FILE {
+namespace {
+
 using namespace quantlab;
 using quantlab::sweep::PointStatus;
 namespace fs = std::filesystem;
@@ -154,3 +157,6 @@ TEST_CASE("the sweep runner trains at most --jobs points at once", "[sweep]") {
   CHECK(sweep.events().size() == 8);
   CHECK(sweep.most_at_once() == 2);
 }
+
+}  // namespace
+}  // namespace QUANTLAB_TEST_FILE

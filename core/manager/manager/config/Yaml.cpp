@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include "quantlab/AtomicFile.h"
 #include "quantlab/Errors.h"
 
 namespace quantlab {
@@ -108,12 +109,9 @@ YAML::Node load_yaml_file(const std::filesystem::path& file) {
   std::error_code error;
   if (std::filesystem::is_directory(file, error))
     throw ConfigError(file.string() + ": is a folder (expected a YAML file)");
-  std::ifstream in(file);
-  if (!in) throw ConfigError(file.string() + ": cannot read the file (expected a readable YAML file)");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(file.string() + ": cannot read the file (expected a readable YAML file)");
-  return parse_yaml(text.str(), file.string());
+  const std::optional<std::string> text = read_whole_file(file);
+  if (!text) throw ConfigError(file.string() + ": cannot read the file (expected a readable YAML file)");
+  return parse_yaml(*text, file.string());
 }
 
 }  // namespace quantlab

@@ -7,6 +7,7 @@
 #include "manager/tensorboard/proto/event.pb.h"
 #include "manager/tensorboard/proto/hparams.pb.h"
 #include "manager/tensorboard/Crc32c.h"
+#include "quantlab/AtomicFile.h"
 #include "quantlab/Errors.h"
 
 namespace quantlab::tensorboard {
@@ -23,10 +24,10 @@ std::uint64_t get_le(const std::string& bytes, std::size_t offset, int count) {
   return value;
 }
 
-std::string read_whole_file(const std::filesystem::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) throw DataError("cannot open TensorBoard event file " + path.string());
-  return std::string(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+std::string read_event_file(const std::filesystem::path& path) {
+  std::optional<std::string> bytes = read_whole_file(path);
+  if (!bytes) throw DataError("cannot open TensorBoard event file " + path.string());
+  return std::move(*bytes);
 }
 
 HParamValue from_protobuf_value(const google::protobuf::Value& value) {
@@ -38,7 +39,7 @@ HParamValue from_protobuf_value(const google::protobuf::Value& value) {
 }  // namespace
 
 EventReader::EventReader(const std::filesystem::path& path) : path_(path) {
-  const std::string bytes = read_whole_file(path);
+  const std::string bytes = read_event_file(path);
   std::size_t offset = 0;
   while (offset < bytes.size()) {
     const auto fail = [&](const std::string& what) {

@@ -51,11 +51,9 @@ torch::Tensor read_values(const std::filesystem::path& path, torch::serialize::I
 torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const std::string* contents = nullptr) {
   std::string read;
   if (!contents) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in) throw StorageError(path.string() + ": cannot read the checkpoint (expected a readable file)");
-    read = bytes.str();
+    std::optional<std::string> bytes = read_whole_file(path);
+    if (!bytes) throw StorageError(path.string() + ": cannot read the checkpoint (expected a readable file)");
+    read = std::move(*bytes);
     contents = &read;
   }
   return as_storage_error(path, "not a readable checkpoint", [&] {

@@ -12,11 +12,9 @@ namespace quantlab {
 namespace {
 
 std::string read_file_bytes(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (!file) throw StorageError(path.string() + ": could not be read");
-  return contents.str();
+  std::optional<std::string> contents = read_whole_file(path);
+  if (!contents) throw StorageError(path.string() + ": could not be read");
+  return std::move(*contents);
 }
 
 }  // namespace

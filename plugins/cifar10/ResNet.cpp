@@ -4,11 +4,12 @@
 
 #include <torch/torch.h>
 
+#include "CifarBinary.h"
+
 #include "quantlib/nn/Sequential.h"
 
 namespace cifar10 {
 namespace {
-constexpr std::int64_t kClasses = 10;
 constexpr std::int64_t kStages = 3;
 }  // namespace
 

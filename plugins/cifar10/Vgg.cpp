@@ -5,10 +5,11 @@
 
 #include <torch/torch.h>
 
+#include "CifarBinary.h"
+
 namespace cifar10 {
 namespace {
 
-constexpr std::int64_t kClasses = 10;
 constexpr std::int64_t kHidden = 1024;
 constexpr std::int64_t kPool = 0;  // a max-pool in a layer list
 

@@ -17,9 +17,6 @@
 namespace fashionmnist {
 namespace {
 
-constexpr std::int64_t kImageSide = 28;
-constexpr std::int64_t kClasses = 10;
-
 // stem or stem.gz in folder; the plain file wins when both are there.
 std::optional<std::filesystem::path> find_idx(const std::filesystem::path& folder,
                                               const std::string& stem) {

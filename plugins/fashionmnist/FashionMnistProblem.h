@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -10,6 +11,10 @@ namespace fashionmnist {
 // Where Debian's fashion-mnist package puts the data set; used when the
 // problem's data folder does not hold it.
 inline const std::filesystem::path kDefaultDataDir = "/usr/share/datasets/fashion-mnist";
+
+// The images' side in pixels and the number of classes.
+inline constexpr std::int64_t kImageSide = 28;
+inline constexpr std::int64_t kClasses = 10;
 
 // Fashion-MNIST: 28x28 grey images of clothing in 10 classes, 60000 for
 // training and 10000 for testing, read from the IDX files (plain or .gz).

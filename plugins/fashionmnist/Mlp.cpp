@@ -4,10 +4,11 @@
 
 #include <torch/torch.h>
 
+#include "FashionMnistProblem.h"
+
 namespace fashionmnist {
 namespace {
-constexpr std::int64_t kPixels = 28 * 28;
-constexpr std::int64_t kClasses = 10;
+constexpr std::int64_t kPixels = kImageSide * kImageSide;
 }  // namespace
 
 MlpOptions MlpOptions::from(const quantlab::Params& params) {

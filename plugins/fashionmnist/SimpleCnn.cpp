@@ -5,12 +5,9 @@
 
 #include <torch/torch.h>
 
-namespace fashionmnist {
-namespace {
-constexpr std::int64_t kImageSide = 28;
-constexpr std::int64_t kClasses = 10;
-}  // namespace
+#include "FashionMnistProblem.h"
 
+namespace fashionmnist {
 SimpleCnnOptions SimpleCnnOptions::from(const quantlab::Params& params) {
   params.only({"channels", "hidden", "dropout"});
   SimpleCnnOptions options;

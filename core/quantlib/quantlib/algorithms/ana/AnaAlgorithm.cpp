@@ -26,7 +26,7 @@ double weight_scale(ops::AnaLevels levels, const torch::Tensor& weight) {
   return scale > 0 ? scale : 1.0;
 }
 
-AnaSchedule read_schedule(const quantlab::Params& spec) {
+AnaSchedule read_ana_schedule(const quantlab::Params& spec) {
   AnaSchedule schedule;
   schedule.s_fwd_start = spec.get<double>("s_fwd", 1.0);
   schedule.s_bwd_start = spec.get<double>("s_bwd", schedule.s_fwd_start);
@@ -77,7 +77,7 @@ Algorithm ana_algorithm() {
             } else if (role == Role::Activation) {
               scale = 1.0;
             }
-            const AnaSchedule relative = read_schedule(spec);
+            const AnaSchedule relative = read_ana_schedule(spec);
             QuantizerFactory factory;
             factory.make = [=](const torch::Tensor& weight) {
               return std::make_shared<nn::AnaQuantizer>(levels, n_levels, noise, forward,

@@ -14,7 +14,7 @@ using namespace recipe_keys;
 namespace {
 
 // schedule: a map from epoch to the fraction of weights frozen by then.
-std::map<int, double> read_schedule(const quantlab::Params& spec) {
+std::map<int, double> read_inq_schedule(const quantlab::Params& spec) {
   const std::string expected = "a map from epoch to the fraction of weights frozen by then, epochs >= 0 in "
                                "increasing order, fractions in [0, 1] not decreasing, e.g. {0: 0.5, 2: 0.75, 4: 1.0}";
   if (!spec.has("schedule") || !spec.node()["schedule"].IsMap() || spec.node()["schedule"].size() == 0)
@@ -71,7 +71,7 @@ Algorithm inq_algorithm() {
             const bool clear_optimizer_state = spec.get<bool>("clear_optimizer_state", true);
             const int64_t seed = spec.get<int64_t>("seed", 0);
             if (seed < 0) spec.fail("seed", "a non-negative integer");
-            const std::map<int, double> schedule = read_schedule(spec);
+            const std::map<int, double> schedule = read_inq_schedule(spec);
             QuantizerFactory factory;
             factory.make = [=](const torch::Tensor& weight) {
               auto quantizer = std::make_shared<nn::InqQuantizer>(levels, channel_count(per_channel, weight));

@@ -16,6 +16,7 @@
 #include "quantlib/nn/QuantLinear.h"
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/ops/Pact.h"
+#include "support/ModuleState.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -168,17 +169,9 @@ TEST_CASE("a network with twins and inserted quantizers round-trips through its 
     trained->named_parameters()["features.relu1_output_quantizer.alpha"].fill_(0.7f);
     trained->named_parameters()["fc1_input_quantizer.alpha"].fill_(1.3f);
   }
-  std::stringstream stream;
-  {
-    torch::serialize::OutputArchive archive;
-    trained->save(archive);
-    archive.save_to(stream);
-  }
   auto fresh = std::make_shared<SmallNet>();
   quantize(*fresh);
-  torch::serialize::InputArchive archive;
-  archive.load_from(stream);
-  fresh->load(archive);
+  quantlab::test::copy_state(*trained, *fresh);
 
   for (const auto& parameter : trained->named_parameters()) {
     INFO(parameter.key());

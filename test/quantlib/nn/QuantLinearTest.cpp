@@ -8,6 +8,7 @@
 
 #include "quantlib/algorithms/lsq/LsqQuantizer.h"
 #include "quantlib/ops/Lsq.h"
+#include "support/ModuleState.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -82,17 +83,9 @@ TEST_CASE("QuantLinear: saved and loaded into a fresh layer with the same quanti
     torch::NoGradGuard no_grad;
     std::dynamic_pointer_cast<LsqQuantizer>(trained->weight_quantizer())->step().mul_(1.5f);
   }
-  std::stringstream stream;
-  {
-    torch::serialize::OutputArchive archive;
-    trained->save(archive);
-    archive.save_to(stream);
-  }
   QuantLinear fresh(torch::nn::LinearOptions(6, 3));
   fresh->set_weight_quantizer(std::make_shared<LsqQuantizer>(3, ops::Signedness::Signed, 3));
-  torch::serialize::InputArchive archive;
-  archive.load_from(stream);
-  fresh->load(archive);
+  quantlab::test::copy_state(*trained, *fresh);
 
   // Had the loaded layer initialised its step again, outputs would differ.
   const torch::Tensor x = torch::randn({5, 6}) * 7;

@@ -33,8 +33,10 @@ class Quantizer : public torch::nn::Module {
   // Where its outputs sit on integers, from its current parameters (see
   // IntegerGrid.h); IntegerGrid::none with the reason when they do not.
   virtual IntegerGrid integer_grid() const;
-  // quantize(x) whatever the enabled flag, without recording statistics:
-  // integerize checks a grid against it.
+  // quantize(x) whatever the enabled flag, without what forward adds around
+  // it (STE's range recording); integerize checks a grid against it. A
+  // quantizer that sets its range from its first input (LSQ, TQT, uniform)
+  // still does so here.
   torch::Tensor quantized(const torch::Tensor& x) { return quantize(x); }
 
  protected:

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "quantlib/ops/Ana.h"
+#include "support/ModuleState.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -112,16 +113,8 @@ TEST_CASE("AnaQuantizer's scale and noise travel in its state dict", "[ana]") {
   const auto buffers = saved->named_buffers();
   for (const char* name : {"scale", "initialised", "s_fwd", "s_bwd"}) CHECK(buffers.contains(name));
 
-  std::stringstream stream;
-  {
-    torch::serialize::OutputArchive archive;
-    saved->save(archive);
-    archive.save_to(stream);
-  }
   const auto loaded = make();
-  torch::serialize::InputArchive archive;
-  archive.load_from(stream);
-  loaded->load(archive);
+  quantlab::test::copy_state(*saved, *loaded);
 
   CHECK(loaded->initialised());
   CHECK(loaded->scale() == saved->scale());

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "quantlib/ops/Binary.h"
+#include "support/ModuleState.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -30,16 +31,8 @@ TEST_CASE("BinaryQuantizer has no state to save and a loaded copy quantizes the 
   BinaryQuantizer saved(BinaryQuantizer::Kind::Weights, 2);
   CHECK(saved.named_parameters().is_empty());
   CHECK(saved.named_buffers().is_empty());
-  std::stringstream stream;
-  {
-    torch::serialize::OutputArchive archive;
-    saved.save(archive);
-    archive.save_to(stream);
-  }
   BinaryQuantizer loaded(BinaryQuantizer::Kind::Weights, 2);
-  torch::serialize::InputArchive archive;
-  archive.load_from(stream);
-  loaded.load(archive);
+  quantlab::test::copy_state(saved, loaded);
   const torch::Tensor w = torch::randn({2, 5});
   CHECK(torch::equal(loaded.forward(w), saved.forward(w)));
   loaded.set_enabled(false);

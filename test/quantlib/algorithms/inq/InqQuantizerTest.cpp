@@ -8,6 +8,7 @@
 
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/ops/Inq.h"
+#include "support/ModuleState.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -22,16 +23,6 @@ namespace {
 at::Generator generator_with(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
 torch::Tensor frozen_mask(const InqQuantizer& quantizer) { return quantizer.frozen().isnan().logical_not(); }
-
-void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
-  std::stringstream stream;
-  torch::serialize::OutputArchive out;
-  from.save(out);
-  out.save_to(stream);
-  torch::serialize::InputArchive in;
-  in.load_from(stream);
-  to.load(in);
-}
 
 }  // namespace
 
@@ -152,7 +143,7 @@ TEST_CASE("InqQuantizer's frozen weights and levels travel in its state", "[inq]
   trained.freeze_fraction(0.5, InqStrategy::Random, generator);
 
   InqQuantizer fresh(InqLevelSet::power_of_two(4), 4);
-  copy_state(trained, fresh);
+  quantlab::test::copy_state(trained, fresh);
   CHECK(fresh.levels_initialised());
   CHECK(torch::equal(fresh.levels(), trained.levels()));
   CHECK(torch::equal(frozen_mask(fresh), frozen_mask(trained)));

@@ -7,26 +7,13 @@
 
 #include "quantlib/ops/SymmetricUniform.h"
 #include "quantlib/ops/WeightRange.h"
+#include "support/ModuleState.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
 
 namespace ops = quantlib::ops;
 using quantlib::nn::UniformWeightQuantizer;
-
-namespace {
-
-void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
-  std::stringstream stream;
-  torch::serialize::OutputArchive out;
-  from.save(out);
-  out.save_to(stream);
-  torch::serialize::InputArchive in;
-  in.load_from(stream);
-  to.load(in);
-}
-
-}  // namespace
 
 TEST_CASE("UniformWeightQuantizer sets its scale from the first weight, then keeps it", "[weights]") {
   torch::manual_seed(3);
@@ -67,7 +54,7 @@ TEST_CASE("UniformWeightQuantizer's scale travels in its state: a loaded copy do
   UniformWeightQuantizer trained(5, 3, ops::RangeInit{ops::RangeMethod::Std});
   trained.forward(torch::randn({3, 8}));
   UniformWeightQuantizer fresh(5, 3, ops::RangeInit{ops::RangeMethod::Std});
-  copy_state(trained, fresh);
+  quantlab::test::copy_state(trained, fresh);
   REQUIRE(fresh.initialised());
   CHECK(torch::equal(fresh.scale(), trained.scale()));
   const torch::Tensor other = torch::randn({3, 8}) * 4;

@@ -88,10 +88,13 @@
 
 #include <torch/types.h>
 
+#include "quantlib/ops/QuantizerOptions.h"
+
 namespace quantlib::deploy {
 
 enum class OpKind { Input, Conv2d, Linear, Requant, MaxPool2d, SumPool2d, Relu, Flatten, Dequant };
-enum class Rounding { Nearest, Floor };
+// The quantizers' rounding: nearest (half to even) or floor.
+using Rounding = ops::Rounding;
 
 const char* op_name(OpKind op);
 

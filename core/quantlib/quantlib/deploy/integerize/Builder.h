@@ -54,17 +54,12 @@ struct Value {
   std::string from;  // what computed it, for node descriptions
 };
 
-// An activation quantizer as integerize implements it.
+// An activation quantizer as integerize implements it: its grid (uniform or
+// thresholds) with the step as the float32 value the quantizer computes with.
 struct ActivationSpec {
+  nn::IntegerGrid grid;
   double step = 1;
-  int64_t lo = 0;
-  int64_t hi = 0;
-  Rounding rounding = Rounding::Nearest;
   int64_t bits = 8;
-  bool is_signed = false;
-  // Threshold form: the real thresholds x >= t_j (inclusive) or x > t_j.
-  std::vector<std::pair<double, bool>> thresholds;  // (t, strict)
-  int64_t gain = 1;
   std::string what;
 };
 

@@ -10,37 +10,33 @@ ActivationSpec Builder::activation_spec(nn::Quantizer& q, const std::string& lay
   spec.bits = q.bits();
   const std::string type = graph::short_type_name(q.name());
   spec.what = type + " " + std::to_string(q.bits()) + "-bit (" + layer + " " + role + ")";
-  const nn::IntegerGrid grid = q.integer_grid();
+  spec.grid = q.integer_grid();
+  const nn::IntegerGrid& grid = spec.grid;
   const std::string cannot =
       "layer '" + layer + "' has a " + type + " activation quantizer (" + role + ") integerize cannot lower: ";
   switch (grid.form) {
     case nn::IntegerGrid::Form::Uniform:
       if (grid.step.numel() != 1) fail(cannot + "it has one step per channel");
       spec.step = static_cast<float>(grid.step.item<double>());
-      spec.rounding = grid.rounding == ops::Rounding::Floor ? Rounding::Floor : Rounding::Nearest;
+      verify_spec(q, spec, layer);
       break;
     case nn::IntegerGrid::Form::Thresholds:
-      for (const auto& threshold : grid.thresholds) spec.thresholds.emplace_back(threshold.value, threshold.strict);
-      spec.gain = grid.gain;
       break;
     case nn::IntegerGrid::Form::Multiples:
       fail(cannot + "its levels follow its values, not a fixed grid of its input");
     case nn::IntegerGrid::Form::None:
       fail(cannot + grid.reason);
   }
-  spec.lo = grid.lo;
-  spec.hi = grid.hi;
-  spec.is_signed = grid.is_signed();
-  if (spec.thresholds.empty()) verify_spec(q, spec, layer);
   return spec;
 }
 
 void Builder::verify_spec(nn::Quantizer& q, const ActivationSpec& spec, const std::string& layer) {
-  const Tensor levels = torch::arange(spec.lo - 2, spec.hi + 3, torch::kDouble);
+  const nn::IntegerGrid& grid = spec.grid;
+  const Tensor levels = torch::arange(grid.lo - 2, grid.hi + 3, torch::kDouble);
   Tensor x = torch::cat({levels + 0.3, levels - 0.3, levels + 0.7}).mul(spec.step).to(torch::kFloat);
   const Tensor got = q.quantized(x).to(torch::kDouble).div(spec.step).round();
   Tensor want = x.to(torch::kDouble).div(spec.step);
-  want = (spec.rounding == Rounding::Floor ? want.floor() : want.round()).clamp(spec.lo, spec.hi);
+  want = (grid.rounding == Rounding::Floor ? want.floor() : want.round()).clamp(grid.lo, grid.hi);
   if (!got.equal(want))
     fail("layer '" + layer + "': the " + graph::short_type_name(q.name()) +
          " does not compute the uniform quantization integerize derived from it");
@@ -68,15 +64,15 @@ Value Builder::quantize(const Value& v, nn::Quantizer& q, const std::string& lay
   }
   node.offset = fixed(a.b);
   node.shift = shift;
-  node.rounding = spec.rounding;
-  node.lo = spec.lo;
-  node.hi = spec.hi;
+  node.rounding = spec.grid.rounding;
+  node.lo = spec.grid.lo;
+  node.hi = spec.grid.hi;
   node.scale = doubles({spec.step});
   node.bits = spec.bits;
-  node.is_signed = spec.is_signed;
-  if (!spec.thresholds.empty()) {
+  node.is_signed = spec.grid.is_signed();
+  if (spec.grid.form == nn::IntegerGrid::Form::Thresholds) {
     std::vector<int64_t> ts;
-    for (const auto& [t, strict] : spec.thresholds) {
+    for (const auto& [t, strict] : spec.grid.thresholds) {
       const double scaled = std::ldexp(t, static_cast<int>(shift));
       int64_t threshold = strict ? static_cast<int64_t>(std::floor(scaled)) + 1 : static_cast<int64_t>(std::ceil(scaled));
       // relu(x) >= T holds for every x when T <= 0; min(x, cap) >= T never when T > cap.
@@ -85,14 +81,14 @@ Value Builder::quantize(const Value& v, nn::Quantizer& q, const std::string& lay
       ts.push_back(threshold);
     }
     node.thresholds = torch::tensor(ts, torch::kLong).reshape({1, -1});
-    node.threshold_gain = spec.gain;
+    node.threshold_gain = spec.grid.gain;
   } else if (a.relu) {
     node.lo = std::max<int64_t>(node.lo, 0);
     // Rounding is monotone, so R(min(x, cap) / step) = min(R(x / step), R(cap / step)).
     if (a.cap) {
       const double level = *a.cap / spec.step;
-      const auto capped = static_cast<int64_t>(spec.rounding == Rounding::Floor ? std::floor(level)
-                                                                                : std::nearbyint(level));
+      const auto capped = static_cast<int64_t>(spec.grid.rounding == Rounding::Floor ? std::floor(level)
+                                                                                     : std::nearbyint(level));
       node.hi = std::min(node.hi, capped);
     }
   }

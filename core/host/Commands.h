@@ -23,6 +23,7 @@ int sweep_command(const Arguments& arguments);    // sweep --plugin P --topology
 int compare_command(const Arguments& arguments);  // compare --plugin P [--sweep NAME] [--format F]
 int report_command(const Arguments& arguments);   // report --plugin P [--sweep NAME] --out FILE
 int export_command(const Arguments& arguments);   // export --plugin P --topology T --exp-id N --out FILE
+int bench_command(const Arguments& arguments);    // bench --plugin P --topology T --exp-id N [--batch B]
 
 // Reads a sub-command's options into `values`, required ones checked; false
 // when --help was asked for, after printing the options.

@@ -21,6 +21,7 @@ constexpr const char* kUsage = R"(usage:
   qlhost compare --plugin PATH [--topology T] [--sweep NAME] [--format table|csv|json]   a leaderboard
   qlhost report --plugin PATH [--sweep NAME] --out FILE.html   leaderboard, Pareto fronts, learning curves
   qlhost export --plugin PATH --topology NAME --exp-id N --out FILE.onnx   the integerized network as ONNX
+  qlhost bench --plugin PATH --topology NAME --exp-id N [--batch B]   fp32, fake-quantized and integer speed
 Run `qlhost --help` for the experiment options, `qlhost COMMAND --help` for a command's.
 )";
 
@@ -41,6 +42,8 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
     return quantlab::report_command({arguments.begin() + 1, arguments.end()});
   if (!arguments.empty() && arguments[0] == "export")
     return quantlab::export_command({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "bench")
+    return quantlab::bench_command({arguments.begin() + 1, arguments.end()});
   if (arguments.empty()) {
     std::cout << kUsage;
     return 0;
@@ -48,7 +51,7 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
   if (arguments[0].rfind("-", 0) != 0)
     throw quantlab::ConfigError("qlhost " + arguments[0] +
                                 ": unknown command (expected storage, problem, plugin, summary, sweep, compare, "
-                                "report, export, or options such as --plugin)");
+                                "report, export, bench, or options such as --plugin)");
   return quantlab::run_experiment(arguments, communicator);
 }
 

@@ -1,5 +1,6 @@
 #include "support/IntegerAgreement.h"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -9,6 +10,7 @@
 #include "quantlab/AtomicFile.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/TrainedNetwork.h"
+#include "quantlib/deploy/FastIntegerNetwork.h"
 #include "quantlib/deploy/OnnxExport.h"
 #include "quantlib/deploy/OnnxRuntimeRunner.h"
 #include "quantlib/graph/Layer.h"
@@ -30,6 +32,13 @@ struct Outputs : quantlib::nn::LayerObserver {
 // Normalized 8-bit pixels.
 torch::Tensor pixels(const std::vector<std::int64_t>& shape) {
   return torch::randint(0, 256, shape).to(torch::kFloat).div(255.0).sub(0.45).div(0.25);
+}
+
+bool equal_values(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return true;
 }
 
 }  // namespace
@@ -82,6 +91,11 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
   agreement.exact_samples = exact.sum().item<std::int64_t>();
   agreement.argmax_equal_where_exact =
       integer.forward(x).argmax(1).eq(logits.argmax(1)).logical_and(exact).sum().item<std::int64_t>();
+  const quantlib::deploy::FastIntegerNetwork fast(integer);
+  agreement.fast_equal = equal_values(fast.run(x), integer.run(x));
+  agreement.fast_exact_convolutions = std::count_if(fast.exact_layers().begin(), fast.exact_layers().end(),
+                                                    [](const auto& layer) { return layer.op == std::string("Conv2d"); });
+  agreement.fast_path = fast.describe();
   TempDir dir;
   quantlib::deploy::OnnxExportOptions options;
   options.input_shape = std::vector<std::int64_t>(input_shape.begin() + 1, input_shape.end());

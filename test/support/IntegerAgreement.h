@@ -32,6 +32,12 @@ struct IntegerAgreement {
   // Exported to ONNX (the checker passes) and run in ONNX Runtime: its outputs
   // equal the integer network's, bit for bit.
   bool onnx_equal = false;
+  // The fast integer path (FastIntegerNetwork) gives every node's integers
+  // bit for bit; how many convolutions it leaves to the exact executor, and
+  // its own account of what it runs where.
+  bool fast_equal = false;
+  std::int64_t fast_exact_convolutions = -1;
+  std::string fast_path;
 };
 
 // `config`: a YAML file of configs/<problem>; `overrides`: dotted.key=value

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "plugins/imagenet/ImageNetPlugin.h"
+#include "quantlib/deploy/FastIntegerNetwork.h"
 #include "support/IntegerAgreement.h"
 
 namespace QUANTLAB_TEST_FILE {
@@ -23,6 +24,13 @@ TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize, agree with the f
     UNSCOPED_INFO(agreement.requantized_differing << " of " << agreement.requantized << " requantized values differ");
     CHECK(agreement.requantized_unexplained == 0);
     CHECK(agreement.onnx_equal);
+    // The fast integer path gives the same integers at every node, and runs
+    // every convolution of these 8-bit-or-narrower networks on oneDNN's int8
+    // kernels where they are exact (the classifier after global pooling reads
+    // the pool's sums, wider than 8 bits: it may stay on the exact executor).
+    UNSCOPED_INFO("fast path: " << agreement.fast_path);
+    CHECK(agreement.fast_equal);
+    if (!quantlib::deploy::FastIntegerNetwork::kernels_unavailable()) CHECK(agreement.fast_exact_convolutions == 0);
   }
 }
 

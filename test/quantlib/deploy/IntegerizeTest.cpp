@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "quantlib/deploy/FastIntegerNetwork.h"
 #include "quantlib/deploy/Integerize.h"
 #include "quantlib/graph/Layer.h"
 #include "quantlib/algorithms/binary/BinaryQuantizer.h"
@@ -175,6 +176,12 @@ Agreement compare(nn::Block& net, const std::function<Tensor(const Tensor&)>& fo
   // The exact float kernels and the int32 ones give the same integers.
   const std::vector<Tensor> integer_kernels = integer.run(x, deploy::ProductKernels::integer);
   for (size_t i = 0; i + 1 < values.size(); ++i) CHECK(torch::equal(values[i], integer_kernels[i]));
+  // So does the fast path on int8 kernels, at every node.
+  const deploy::FastIntegerNetwork fast(integer);
+  UNSCOPED_INFO("fast path: " << fast.describe());
+  const std::vector<Tensor> fast_values = fast.run(x);
+  REQUIRE(fast_values.size() == values.size());
+  for (size_t i = 0; i < values.size(); ++i) CHECK(torch::equal(values[i], fast_values[i]));
 
   Agreement agreement;
   agreement.samples = x.size(0);

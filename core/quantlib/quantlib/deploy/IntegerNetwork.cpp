@@ -6,6 +6,8 @@
 #include <optional>
 #include <sstream>
 
+#include "quantlib/deploy/RequantArithmetic.h"
+
 namespace quantlib::deploy {
 namespace {
 
@@ -87,12 +89,6 @@ Tensor product(const Tensor& x, const IntegerNode& node, ProductKernels kernels)
   return y.to(torch::kInt);  // exact integers: the conversion does not round
 }
 
-// The values of a per-channel (C) or per-tensor (1) int64 parameter, one per channel.
-std::vector<int64_t> per_channel(const Tensor& values, int64_t channels) {
-  const Tensor longs = values.to(torch::kLong).contiguous().expand({channels}).contiguous();
-  return {longs.data_ptr<int64_t>(), longs.data_ptr<int64_t>() + channels};
-}
-
 // The multiply-add-shift form in one pass over the elements (the tensor
 // formula would make ten passes over int64 copies): same integers.
 Tensor requant_fused(const std::vector<Tensor>& inputs, const IntegerNode& node) {
@@ -107,16 +103,12 @@ Tensor requant_fused(const std::vector<Tensor>& inputs, const IntegerNode& node)
     TORCH_CHECK(inputs[k].sizes() == first.sizes(), "IntegerNetwork: Requant '", node.name, "' inputs differ in shape");
     held.push_back(inputs[k].to(torch::kInt).contiguous());
     sources.push_back(held.back().data_ptr<int32_t>());
-    multipliers.push_back(per_channel(node.multipliers[k], channels));
+    multipliers.push_back(per_channel_values(node.multipliers[k], channels));
   }
-  const std::vector<int64_t> offset = per_channel(node.offset, channels);
+  const std::vector<int64_t> offset = per_channel_values(node.offset, channels);
   Tensor out = torch::empty(first.sizes(), torch::kInt);
   int32_t* target = out.data_ptr<int32_t>();
-  const int64_t shift = node.shift;
-  // In unsigned arithmetic: at shift 63, 2^63 - 1 would overflow int64 on the way.
-  const int64_t mask = shift > 0 ? static_cast<int64_t>((std::uint64_t{1} << shift) - 1) : 0;
-  const int64_t half = shift > 0 ? static_cast<int64_t>(std::uint64_t{1} << (shift - 1)) : 0;
-  const bool nearest = shift > 0 && node.rounding == Rounding::Nearest;
+  const ShiftRounding round(node.shift, node.rounding);
   const int64_t lo = node.lo, hi = node.hi;
   at::parallel_for(0, outer * channels, 1, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
@@ -125,12 +117,7 @@ Tensor requant_fused(const std::vector<Tensor>& inputs, const IntegerNode& node)
       for (int64_t i = 0; i < inner; ++i) {
         int64_t t = offset[c];
         for (size_t k = 0; k < sources.size(); ++k) t += int64_t{sources[k][base + i]} * multipliers[k][c];
-        int64_t q = t >> shift;  // arithmetic: floor
-        if (nearest) {
-          const int64_t remainder = t & mask;
-          q += remainder > half || (remainder == half && (q & 1) != 0);
-        }
-        target[base + i] = static_cast<int32_t>(std::clamp(q, lo, hi));
+        target[base + i] = static_cast<int32_t>(std::clamp(round(t), lo, hi));
       }
     }
   });
@@ -192,6 +179,22 @@ const char* op_name(OpKind op) {
   return "?";
 }
 
+torch::Tensor run_node(const IntegerNode& node, const std::vector<torch::Tensor>& in, const torch::Tensor& float_input,
+                       ProductKernels kernels) {
+  switch (node.op) {
+    case OpKind::Input: return quantize(float_input, node);
+    case OpKind::Conv2d:
+    case OpKind::Linear: return product(in[0], node, kernels);
+    case OpKind::Requant: return requant(in, node);
+    case OpKind::MaxPool2d: return max_pool(in[0], node, kernels);
+    case OpKind::SumPool2d: return windows(in[0], node, 0, node.kernel).sum({4, 5}).to(torch::kInt);
+    case OpKind::Relu: return in[0].clamp_min(0);
+    case OpKind::Flatten: return in[0].flatten(node.start_dim, node.end_dim);
+    case OpKind::Dequant: return dequant(in, node);
+  }
+  TORCH_CHECK(false, "IntegerNetwork: node '", node.name, "' has an unknown kind");
+}
+
 std::vector<torch::Tensor> IntegerNetwork::run(const torch::Tensor& float_input, ProductKernels kernels,
                                                const NodeOutputHook& replace) const {
   TORCH_CHECK(!nodes.empty() && nodes.front().op == OpKind::Input, "IntegerNetwork: node 0 must be the Input");
@@ -205,23 +208,7 @@ std::vector<torch::Tensor> IntegerNetwork::run(const torch::Tensor& float_input,
                   "' reads node ", id, " which is not before it");
       in.push_back(values[static_cast<size_t>(id)]);
     }
-    switch (node.op) {
-      case OpKind::Input: values.push_back(quantize(float_input, node)); break;
-      case OpKind::Conv2d:
-      case OpKind::Linear:
-        values.push_back(product(in[0], node, kernels));
-        break;
-      case OpKind::Requant: values.push_back(requant(in, node)); break;
-      case OpKind::MaxPool2d:
-        values.push_back(max_pool(in[0], node, kernels));
-        break;
-      case OpKind::SumPool2d:
-        values.push_back(windows(in[0], node, 0, node.kernel).sum({4, 5}).to(torch::kInt));
-        break;
-      case OpKind::Relu: values.push_back(in[0].clamp_min(0)); break;
-      case OpKind::Flatten: values.push_back(in[0].flatten(node.start_dim, node.end_dim)); break;
-      case OpKind::Dequant: values.push_back(dequant(in, node)); break;
-    }
+    values.push_back(run_node(node, in, float_input, kernels));
     if (replace) values.back() = replace(values.size() - 1, values.back());
   }
   return values;

@@ -5,6 +5,7 @@
 // holds. Changes after the first version are additive and listed here:
 //   Changed: forward/run take ProductKernels (default: exact float kernels);
 //            run takes an optional NodeOutputHook.
+//   Added:   run_node (one node, as run computes it).
 //
 // Conventions
 // - A network is an ordered list of nodes; node i reads only nodes with ids < i
@@ -185,5 +186,11 @@ class IntegerNetwork {
   // to feed a float reference.
   torch::Tensor quantize_input(const torch::Tensor& float_input) const;
 };
+
+// One node's output from its inputs' outputs (`float_input` for the Input
+// node), as IntegerNetwork::run computes it: the fast executor
+// (FastIntegerNetwork.h) runs the layers it leaves to the exact one through it.
+torch::Tensor run_node(const IntegerNode& node, const std::vector<torch::Tensor>& inputs,
+                       const torch::Tensor& float_input, ProductKernels kernels = ProductKernels::fastest_exact);
 
 }  // namespace quantlib::deploy

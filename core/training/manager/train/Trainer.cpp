@@ -14,6 +14,7 @@
 #include "manager/train/PassResult.h"
 #include "manager/train/TrainedNetwork.h"
 #include "quantlab/Text.h"
+#include "quantlib/deploy/FastIntegerNetwork.h"
 #include "quantlib/monitor/StatisticsTracker.h"
 
 namespace quantlab {
@@ -332,22 +333,32 @@ struct Trainer::Impl {
     return true;
   }
 
-  // The integer network integerize makes of the trained one, on the same
-  // batches: its metrics, and on how many samples (all ranks) its argmax
-  // equals the fake-quantized network's fed the same (integer-grid) input.
+  // The integer network integerize makes of the trained one, run on the fast
+  // path (oneDNN int8 kernels) on the same batches: its metrics; on how many
+  // samples (all ranks) its logits are the exact integer executor's, bit for
+  // bit; and on how many its argmax equals the fake-quantized network's fed
+  // the same (integer-grid) input.
+  struct IntegerCounts {
+    std::int64_t identical_to_exact = 0;
+    std::int64_t argmax_agreeing = 0;
+  };
   PassResult evaluate_integer(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
-                              std::int64_t& agreeing) {
+                              IntegerCounts& counts) {
     Network& network = *session.network;
     const quantlib::deploy::IntegerNetwork integer = integerize_trained(
         network, context.topology, config, data, Logbook::experiment_name(context.experiment_id));
-    std::int64_t agreeing_here = 0;
+    const quantlib::deploy::FastIntegerNetwork fast(integer);
+    log.info("integer network on the fast path: {}", fast.describe());
+    IntegerCounts here;
     const PassResult pass = evaluate(session, data, indices, [&](const torch::Tensor& input) {
-      const torch::Tensor output = integer.forward(input);
+      const torch::Tensor output = fast.forward(input);
+      here.identical_to_exact += output.eq(integer.forward(input)).all(1).sum().item<std::int64_t>();
       const torch::Tensor reference = network.forward(integer.quantize_input(input));
-      agreeing_here += output.argmax(1).eq(reference.argmax(1)).sum().item<std::int64_t>();
+      here.argmax_agreeing += output.argmax(1).eq(reference.argmax(1)).sum().item<std::int64_t>();
       return output;
     });
-    agreeing = ranks.sum(agreeing_here);
+    counts.identical_to_exact = ranks.sum(here.identical_to_exact);
+    counts.argmax_agreeing = ranks.sum(here.argmax_agreeing);
     return pass;
   }
 
@@ -372,12 +383,13 @@ struct Trainer::Impl {
       log.info("test fold {} ({}, epoch {}): loss {:.4f}{}", fold, file.filename().string(), progress.epochs_done,
                pass.loss, metric_text(pass.metrics));
       if (integer) {
-        std::int64_t agreeing = 0;
-        const PassResult integer_pass = evaluate_integer(session, *data, indices, agreeing);
+        IntegerCounts counts;
+        const PassResult integer_pass = evaluate_integer(session, *data, indices, counts);
         log.info("test fold {} integer network: loss {:.4f}{} | fake-quantized: loss {:.4f}{} | argmax equal to the "
-                 "fake-quantized network's on {}/{} samples",
+                 "fake-quantized network's on {}/{} samples | logits identical to the exact integer executor's on "
+                 "{}/{} samples",
                  fold, integer_pass.loss, metric_text(integer_pass.metrics), pass.loss, metric_text(pass.metrics),
-                 agreeing, integer_pass.samples);
+                 counts.argmax_agreeing, integer_pass.samples, counts.identical_to_exact, integer_pass.samples);
       }
       results.push_back({fold, file, progress.epochs_done, pass.loss, pass.metrics});
     }

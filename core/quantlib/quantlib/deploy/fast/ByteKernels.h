@@ -1,0 +1,38 @@
+#pragma once
+// The fast integer path's own loops over 8-bit activations, channels
+// innermost ([N, C] or NCHW in channels-last memory): requantization into
+// bytes, max and sum pooling. A byte b holds the integer value v = b - z, z
+// the value's zero point; each loop gives exactly what the exact executor's
+// node gives (IntegerNetwork.h), in this representation.
+#include <cstdint>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "quantlib/deploy/IntegerNetwork.h"
+
+namespace quantlib::deploy::fast {
+
+// An integer tensor, channels innermost: uint8 (v = b - zero_point), or
+// float32 / int32 accumulators holding v itself (zero_point 0).
+struct ChannelsLastValue {
+  torch::Tensor data;
+  int64_t zero_point = 0;
+};
+
+// NCHW in channels-last memory (4-d), else contiguous.
+torch::Tensor channels_innermost(const torch::Tensor& x);
+
+// A Requant node (either form) into bytes with `output_zero_point`
+// (v + output_zero_point must fit 0..255 for v in [node.lo, node.hi]).
+torch::Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, const IntegerNode& node,
+                               int64_t output_zero_point);
+
+// MaxPool2d on bytes (the zero point carries over: the maximum of b is the
+// maximum of v). Padded positions never win.
+torch::Tensor max_pool_bytes(const torch::Tensor& x, const IntegerNode& node);
+
+// SumPool2d on bytes: int32 sums of v over each window, padding counting as 0.
+torch::Tensor sum_pool_bytes(const torch::Tensor& x, int64_t zero_point, const IntegerNode& node);
+
+}  // namespace quantlib::deploy::fast

@@ -1,6 +1,7 @@
 // `qlhost export --plugin P --topology T --exp-id N --out FILE`: integerizes
 // an experiment's trained network (a fold's best or last checkpoint, loaded
-// as `--mode test` loads it) and writes it as an ONNX model. Every check runs
+// as `--mode test` loads it) and writes it as an ONNX model in one of the
+// forms of quantlib/deploy/OnnxExport.h (--onnx-form). Every check runs
 // before anything is written, and the file is written atomically, so a
 // failed export leaves nothing at --out.
 #include <iostream>
@@ -30,6 +31,7 @@ struct ExportOptions {
   std::string topology;
   int experiment_id = 0;
   std::string format = "onnx";
+  std::string onnx_form = "qdq";
   std::string out;
   int fold = 0;
   std::string checkpoint = "best";
@@ -62,6 +64,9 @@ int export_command(const Arguments& arguments) {
       ("topology", po::value(&options.topology)->required(), "topology (network family) of the experiment")
       ("exp-id", po::value(&options.experiment_id)->required(), "the trained experiment to export")
       ("format", po::value(&options.format), "onnx (default)")
+      ("onnx-form", po::value(&options.onnx_form),
+       "qdq (default: QuantizeLinear/DequantizeLinear around int8 weights and uint8 activations, what ONNX Runtime "
+       "fuses into int8 kernels), qop (QLinearConv), integer (integer ops, bit-exact) or float (the fp32 reference)")
       ("out", po::value(&options.out)->required(), "the model file to write, e.g. model.onnx")
       ("fold", po::value(&options.fold), "the fold whose network to export (default 0)")
       ("checkpoint", po::value(&options.checkpoint),
@@ -71,6 +76,7 @@ int export_command(const Arguments& arguments) {
   if (!parse_command_line(arguments, description, values)) return 0;
 
   if (options.format != "onnx") throw ConfigError("--format " + options.format + ": expected onnx");
+  const quantlib::deploy::OnnxForm form = quantlib::deploy::parse_onnx_form(options.onnx_form, "--onnx-form");
   if (options.checkpoint != "best" && options.checkpoint != "last")
     throw ConfigError("--checkpoint " + options.checkpoint + ": expected best or last");
   const std::filesystem::path out = options.out;
@@ -104,6 +110,7 @@ int export_command(const Arguments& arguments) {
                          "qlhost export " + Logbook::experiment_name(id) + " (" + checkpoint.string() + ")");
 
   quantlib::deploy::OnnxExportOptions export_options;
+  export_options.form = form;
   export_options.input_shape = compare::summary_sample(*test_data, *topology).sizes().vec();
   export_options.input_shape.erase(export_options.input_shape.begin());
   const Params quantize = config.section("network.quantize");
@@ -120,7 +127,8 @@ int export_command(const Arguments& arguments) {
   std::cout << "wrote " << out.string() << ": " << plugin.name << "/" << topology->name() << " "
             << Logbook::experiment_name(id) << " fold " << options.fold << " " << checkpoint.filename().string()
             << " (epoch " << progress.epochs_done << "), " << integer.nodes.size()
-            << " integer nodes, ONNX opset " << quantlib::deploy::kOnnxOpset << "\n";
+            << " integer nodes, ONNX opset " << quantlib::deploy::kOnnxOpset << ", form "
+            << quantlib::deploy::onnx_form_name(form) << "\n";
   return 0;
 }
 

@@ -58,7 +58,7 @@ IntegerNode requant_node(const std::string& name, std::vector<int> inputs, std::
   node.rounding = rounding;
   node.lo = lo;
   node.hi = hi;
-  node.scale = doubles({0.05});
+  node.scale = doubles({0.0625});
   node.bits = 8;
   node.is_signed = lo < 0;
   return node;
@@ -106,9 +106,9 @@ IntegerNode dequant_node(std::vector<int> inputs, std::vector<torch::Tensor> sca
 IntegerNetwork eight_bit_network() {
   IntegerNetwork network;
   auto& n = network.nodes;
-  n.push_back(input_node(-3, 20, 0.1));                                                             // 0 [1,7,7]
+  n.push_back(input_node(-3, 20, 0.125));                                                             // 0 [1,7,7]
   n.push_back(conv_node("conv1", 0, random_int(-128, 127, {4, 1, 3, 3}, torch::kChar), 1));       // 1 [4,7,7]
-  n.push_back(requant_node("act1", {1}, {longs(doubles({9, 13, 17, 11}))}, longs(doubles({-3000, 500, 0, 9000})),
+  n.push_back(requant_node("act1", {1}, {longs(doubles({9, 13, 17, 11}))}, longs(doubles({-3006, 507, 0, 9009})),
                            10, Rounding::Nearest, 0, 255));                                        // 2
   n.push_back(pool_node("pool1", OpKind::MaxPool2d, 2, n[2], 2, 2, 0, true));                     // 3 [4,4,4]
   n.push_back(simple_node("relu1", OpKind::Relu, 3, n[3]));                                        // 4
@@ -126,7 +126,7 @@ IntegerNetwork eight_bit_network() {
 IntegerNetwork wide_network() {
   IntegerNetwork network;
   auto& n = network.nodes;
-  n.push_back(input_node(-3, 20, 0.1));                                                             // 0 [1,6,6]
+  n.push_back(input_node(-3, 20, 0.125));                                                             // 0 [1,6,6]
   n.push_back(conv_node("wide_conv", 0, random_int(-300, 300, {3, 1, 3, 3}, torch::kInt), 0));    // 1 [3,4,4]
   n.push_back(requant_node("wide_act", {1}, {longs(doubles({40, 50, 60}))}, longs(doubles({0, 100, -100})), 8,
                            Rounding::Nearest, -1000, 1000));                                       // 2

@@ -34,6 +34,9 @@ IntegerNode pool_node(const std::string& name, OpKind op, int input, const Integ
 IntegerNode simple_node(const std::string& name, OpKind op, int input, const IntegerNode& source);
 IntegerNode dequant_node(std::vector<int> inputs, std::vector<torch::Tensor> scales, torch::Tensor offset, bool relu);
 
+// Scales are powers of two and the requant offsets multiples of their
+// multipliers, so that ONNX's qdq/qop forms' float32 scales and int32 biases
+// are exact too (OnnxExport.h says where those forms may round differently).
 // Every kind on its 8-bit path, for [N, 1, 7, 7] input: a conv on an input
 // with an offset (padding must be its zero point), nearest and floor
 // requantization with negative values, ceil-mode max and sum pooling, Relu,

@@ -13,12 +13,15 @@
 
 #include "quantlab/Errors.h"
 #include "quantlib/deploy/OnnxGraphBuilder.h"
+#include "quantlib/deploy/OnnxLoweringSupport.h"
+#include "quantlib/deploy/OnnxQuantizedLowering.h"
 
 namespace quantlib::deploy {
 namespace {
 
 using onnx::TensorProto;
 using torch::Tensor;
+using namespace onnx_lowering;
 
 // Float32 holds every integer below 2^24 exactly, so sums of integers stay
 // exact below that bound whatever the order of accumulation.
@@ -28,38 +31,6 @@ struct Value {
   std::string name;  // int32 tensor
   int64_t rank = 0;
 };
-
-std::string layer_text(const IntegerNode& node) {
-  return "layer '" + node.name + "' (" + op_name(node.op) + (node.origin.empty() ? "" : ", " + node.origin) + ")";
-}
-
-[[noreturn]] void unsupported(const IntegerNode& node, const std::string& why) {
-  throw quantlab::ConfigError("ONNX export: " + layer_text(node) + ": " + why);
-}
-
-// A per-channel (C elements) or per-tensor (1 element) parameter shaped to
-// broadcast along dim 1 of a rank-`rank` tensor, as the executor does.
-Tensor along_channels(const Tensor& values, int64_t rank) {
-  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
-  if (values.numel() > 1) shape[1] = values.numel();
-  return values.reshape(shape);
-}
-
-// Padding at the end of each spatial dim that torch's ceil_mode adds (the
-// executor's rule), so ONNX can pool with explicit asymmetric pads instead.
-std::array<int64_t, 2> ceil_mode_extra(const IntegerNode& node, const std::vector<int64_t>& input_shape,
-                                       std::array<int64_t, 2> kernel) {
-  std::array<int64_t, 2> extra{0, 0};
-  if (!node.ceil_mode) return extra;
-  for (int d = 0; d < 2; ++d) {
-    const int64_t size = input_shape[2 + d] + 2 * node.padding[d];
-    const int64_t k = node.dilation[d] * (kernel[d] - 1) + 1;
-    int64_t out = (size - k + node.stride[d] - 1) / node.stride[d] + 1;
-    if ((out - 1) * node.stride[d] >= input_shape[2 + d] + node.padding[d]) --out;
-    extra[d] = std::max<int64_t>(0, (out - 1) * node.stride[d] + k - size);
-  }
-  return extra;
-}
 
 std::string joined(const std::vector<std::string>& items) {
   std::string text;
@@ -92,16 +63,9 @@ class Lowering {
   std::vector<std::string> inexact_layers;
 
   void run() {
-    TORCH_CHECK(!network_.nodes.empty() && network_.nodes.front().op == OpKind::Input,
-                "ONNX export: node 0 must be the Input");
-    TORCH_CHECK(network_.nodes.back().op == OpKind::Dequant, "ONNX export: the last node must be a Dequant");
     // One dry run on zeros gives every node's shape (pool padding, Flatten).
-    std::vector<int64_t> sample_shape{1};
-    sample_shape.insert(sample_shape.end(), options_.input_shape.begin(), options_.input_shape.end());
-    const std::vector<Tensor> dry = network_.run(torch::zeros(sample_shape));
-    for (const auto& value : dry) shapes_.push_back(value.sizes().vec());
-
-    add_graph_value(*graph_.add_input(), "input", TensorProto::FLOAT, sample_shape);
+    shapes_ = node_shapes(network_, options_.input_shape);
+    add_graph_value(*graph_.add_input(), "input", TensorProto::FLOAT, shapes_.front());
     for (size_t id = 0; id < network_.nodes.size(); ++id) lower(id);
     add_graph_value(*graph_.add_output(), values_.back().name, TensorProto::FLOAT, shapes_.back());
   }
@@ -113,18 +77,6 @@ class Lowering {
   OnnxGraphBuilder builder_;
   std::vector<std::vector<int64_t>> shapes_;
   std::vector<Value> values_;
-
-  static void add_graph_value(onnx::ValueInfoProto& info, const std::string& name, TensorProto::DataType type,
-                              const std::vector<int64_t>& shape) {
-    info.set_name(name);
-    auto* tensor_type = info.mutable_type()->mutable_tensor_type();
-    tensor_type->set_elem_type(type);
-    for (size_t d = 0; d < shape.size(); ++d) {
-      auto* dim = tensor_type->mutable_shape()->add_dim();
-      if (d == 0) dim->set_dim_param("N");
-      else dim->set_dim_value(shape[d]);
-    }
-  }
 
   const Value& input_value(const IntegerNode& node, size_t k) const {
     TORCH_CHECK(k < node.inputs.size(), "ONNX export: node '", node.name, "' lacks input ", k);
@@ -172,13 +124,6 @@ class Lowering {
     return builder_.cast(clipped, TensorProto::INT32, base);
   }
 
-  // An offset o with v - o in 0..255 and -o a uint8 zero point, when [lo, hi] allows one.
-  static std::optional<int64_t> uint8_offset(int64_t lo, int64_t hi) {
-    const int64_t offset = std::min<int64_t>(lo, 0);
-    if (offset < -255 || hi - offset > 255) return std::nullopt;
-    return offset;
-  }
-
   // v - offset as uint8, and its zero point.
   std::pair<std::string, std::string> as_uint8(const std::string& value, int64_t offset, const std::string& base) {
     std::string shifted = value;
@@ -196,23 +141,15 @@ class Lowering {
             builder_.constant(torch::tensor(static_cast<uint8_t>(128), torch::kByte), base + ".weight_zero_point")};
   }
 
-  static bool fits_int8(const Tensor& weight) {
-    if (!weight.numel()) return true;
-    return weight.min().item<int64_t>() >= -128 && weight.max().item<int64_t>() <= 127;
-  }
-
   // Conv2d, and SumPool2d as a depthwise conv with ones; pads may be asymmetric.
   std::string lower_conv(const IntegerNode& node, const std::string& base, const Tensor& weight,
                          std::array<int64_t, 2> pad_begin, std::array<int64_t, 2> pad_end) {
     if (!weight.defined() || weight.dim() != 4) unsupported(node, "expected a 4-d integer weight");
     const IntegerNode& source = input_node(node, 0);
     const std::string& x = input_value(node, 0).name;
-    const std::vector<onnx::AttributeProto> attributes{
-        OnnxGraphBuilder::ints_attribute("kernel_shape", {weight.size(2), weight.size(3)}),
-        OnnxGraphBuilder::ints_attribute("strides", {node.stride[0], node.stride[1]}),
-        OnnxGraphBuilder::ints_attribute("pads", {pad_begin[0], pad_begin[1], pad_end[0], pad_end[1]}),
-        OnnxGraphBuilder::ints_attribute("dilations", {node.dilation[0], node.dilation[1]}),
-        OnnxGraphBuilder::int_attribute("group", node.groups)};
+    std::vector<onnx::AttributeProto> attributes =
+        window_attributes(node, {weight.size(2), weight.size(3)}, pad_begin, pad_end);
+    attributes.push_back(OnnxGraphBuilder::int_attribute("group", node.groups));
     const auto offset = uint8_offset(source.lo, source.hi);
     if (offset && fits_int8(weight)) {
       const auto [x_bytes, x_zero_point] = as_uint8(x, *offset, base + ".x");
@@ -318,11 +255,7 @@ class Lowering {
     const std::string x = builder_.cast(input_value(node, 0).name, TensorProto::DOUBLE, base + ".double");
     const std::string pooled = builder_.node(
         "MaxPool", {x}, base + ".pooled",
-        {OnnxGraphBuilder::ints_attribute("kernel_shape", {node.kernel[0], node.kernel[1]}),
-         OnnxGraphBuilder::ints_attribute("strides", {node.stride[0], node.stride[1]}),
-         OnnxGraphBuilder::ints_attribute("pads", {node.padding[0], node.padding[1], node.padding[0] + extra[0],
-                                                   node.padding[1] + extra[1]}),
-         OnnxGraphBuilder::ints_attribute("dilations", {node.dilation[0], node.dilation[1]})});
+        window_attributes(node, node.kernel, node.padding, {node.padding[0] + extra[0], node.padding[1] + extra[1]}));
     return builder_.cast(pooled, TensorProto::INT32, base);
   }
 
@@ -416,28 +349,75 @@ void check_model(const onnx::ModelProto& model, const std::string& what) {
 
 }  // namespace
 
+const char* onnx_form_name(OnnxForm form) {
+  switch (form) {
+    case OnnxForm::qdq: return "qdq";
+    case OnnxForm::qop: return "qop";
+    case OnnxForm::integer: return "integer";
+    case OnnxForm::float32: return "float";
+  }
+  return "?";
+}
+
+OnnxForm parse_onnx_form(const std::string& text, const std::string& flag) {
+  for (const OnnxForm form : {OnnxForm::qdq, OnnxForm::qop, OnnxForm::integer, OnnxForm::float32})
+    if (text == onnx_form_name(form)) return form;
+  throw quantlab::ConfigError(flag + " " + text + ": expected qdq, qop, integer or float");
+}
+
+namespace {
+
+const char* form_description(OnnxForm form) {
+  switch (form) {
+    case OnnxForm::qdq:
+      return "QDQ: uint8 activations (QuantizeLinear/DequantizeLinear), int8 per-channel weights, int32 biases, "
+             "float32 ops between them, float32 input and logits";
+    case OnnxForm::qop:
+      return "QOperator: QLinearConv on uint8 activations and int8 per-channel weights, QuantizeLinear/"
+             "DequantizeLinear around the rest, float32 input and logits";
+    case OnnxForm::integer:
+      return "integer network: ConvInteger/MatMulInteger accumulators, int64 requantization, int32 values "
+             "between layers, float32 input and logits";
+    case OnnxForm::float32:
+      return "float32 reference: dequantized weights, requant offsets as biases, clipping for activation "
+             "quantizers, no rounding";
+  }
+  return "?";
+}
+
+}  // namespace
+
 std::string onnx_model_bytes(const IntegerNetwork& network, const OnnxExportOptions& options) {
   onnx::ModelProto model;
   model.set_ir_version(kOnnxIrVersion);
   model.set_producer_name("quantlab");
   model.set_producer_version(QUANTLAB_VERSION);
-  model.set_doc_string("QuantLab integerized network: integer ops, int32 values between layers");
+  model.set_doc_string(options.form == OnnxForm::integer
+                           ? "QuantLab integerized network: integer ops, int32 values between layers"
+                           : std::string("QuantLab integerized network, ONNX form ") + onnx_form_name(options.form));
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(kOnnxOpset);
   onnx::GraphProto& graph = *model.mutable_graph();
   graph.set_name("integer_network");
 
-  Lowering lowering(network, options, graph);
-  lowering.run();
+  std::vector<std::string> notes;
+  if (options.form == OnnxForm::integer) {
+    Lowering lowering(network, options, graph);
+    lowering.run();
+    notes = lowering.inexact_layers;
+  } else {
+    graph.set_name(std::string(onnx_form_name(options.form)) + "_network");
+    notes = onnx_lowering::lower_quantized(network, options, graph);
+  }
 
   add_metadata(model, "quantlab.version", QUANTLAB_VERSION);
-  add_metadata(model, "quantlab.format",
-               "integer network: ConvInteger/MatMulInteger accumulators, int64 requantization, int32 values "
-               "between layers, float32 input and logits");
+  add_metadata(model, "quantlab.format", form_description(options.form));
+  if (options.form != OnnxForm::integer) add_metadata(model, "quantlab.onnx_form", onnx_form_name(options.form));
   for (const auto& [key, value] : options.metadata) add_metadata(model, key, value);
   add_network_metadata(model, network);
-  add_metadata(model, "quantlab.inexact_layers", joined(lowering.inexact_layers));
+  if (options.form == OnnxForm::integer) add_metadata(model, "quantlab.inexact_layers", joined(notes));
+  else if (options.form != OnnxForm::float32) add_metadata(model, "quantlab.float_layers", joined(notes));
 
   // A failure here is the exporter's bug, not the user's.
   try {

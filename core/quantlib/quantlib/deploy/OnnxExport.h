@@ -1,38 +1,64 @@
 #pragma once
-// ONNX export of an integerized network (IntegerNetwork.h): a standard ONNX
-// model (IR version 8, default-domain opset 13) that any ONNX runtime runs and
-// that computes exactly what IntegerNetwork::forward computes.
+// ONNX export of an integerized network (IntegerNetwork.h) in one of four
+// forms (OnnxExportOptions::form, `qlhost export --onnx-form`). Every form is
+// a standard ONNX model (IR version 8, default-domain opset 13, no other
+// domain) with one float32 input "input" [N, ...] (N symbolic: the
+// topology's pre-processed input, the tensor the trained network takes) and
+// one float32 output "logits".
 //
-// How the integer path is written in ONNX (integer ops, not QDQ): every node's
-// integer tensor is an int32 value in the graph, named "<id>.<layer name>".
-// - Input: Cast to double, Div by input_step, Round (half to even, as torch),
-//   Clip to [lo, hi], Cast to int32.
-// - Conv2d / Linear: ConvInteger / MatMulInteger (int32 accumulators, exact).
-//   Their operands are uint8 with zero points, as ONNX Runtime implements them
-//   only for uint8: the activation is shifted by an offset that maps [lo, hi]
-//   into 0..255 (its zero point undoes it), the int8 weight is stored as
-//   weight + 128 with zero point 128. Operands that do not fit 8 bits (int32
-//   weights, activation ranges wider than 256 levels) fall back to float32
-//   Conv / int32 MatMul: Linear stays exact, Conv is exact while its
-//   accumulator bound stays below 2^24 and is listed otherwise in the metadata
-//   key quantlab.inexact_layers.
-// - Requant: int64 arithmetic, as the executor: t = sum_k int64(v_k) * m_k +
-//   offset; floor(t / 2^shift) as (t - Mod(t, 2^shift)) / 2^shift, the
-//   remainder deciding round-half-to-even; Clip to [lo, hi]. The threshold form
-//   counts GreaterOrEqual against the thresholds (ReduceSum).
-// - MaxPool2d: MaxPool on double (exact for int32). SumPool2d: a depthwise
-//   convolution with a kernel of ones, lowered as Conv2d is above.
-// - Relu: Max with 0. Flatten: Flatten(axis 1), else Reshape (batch dim kept).
-// - Dequant: double arithmetic, then float32: the graph output "logits".
-// The graph input "input" is float32 [N, ...] (N symbolic): the topology's
-// pre-processed input, the tensor the trained network takes.
+// Opset 13 for every form: it is the first with per-channel (axis)
+// QuantizeLinear/DequantizeLinear, which the int8 weights need, and ONNX
+// Runtime's QDQ fusions (DQ -> Conv/Gemm -> Q into QLinearConv / QGemm, Q/DQ
+// dropped around MaxPool, Reshape, Flatten) all match at 13; later opsets add
+// nothing these graphs use (int4/int16 Q/DQ, blocked scales).
 //
-// metadata_props: quantlab.version, quantlab.format, the caller's keys
-// (problem, topology, exp_id, fold, checkpoint), the input quantization
-// (input.step, input.zero_point, input.bits, input.normalization: how raw
-// b-bit data p maps to the input), and bit widths (bits.activations: each
-// quantizer's bits and signedness; bits.weights: each layer's integer weight
-// width, the fewest signed bits that hold its integer weights).
+// Output step: logit c of a network whose Dequant reads inputs a_0..a_{K-1}
+// moves by dequant_scales[0][c] when v_{a_0} moves by one: that is "one
+// output step" below and in the tests. qdq and qop are tested against
+// IntegerNetwork::forward with that bound (OnnxExportTest).
+//
+// qdq (the default): the network as ONNX Runtime quantizes networks itself.
+//   Every 8-bit value (Input, Requant with at most 256 levels) is uint8 q = v +
+//   z from QuantizeLinear (scale = the node's step, z = -min(lo, 0)), and
+//   DequantizeLinear before the float op reading it; a clamp narrower than
+//   uint8 (b < 8 bits, or [0, hi] below 255) is a uint8 Clip after Q, so the
+//   Q stays next to its Conv. Weights are int8 initializers with per-channel
+//   DequantizeLinear (axis 0). A Conv2d / Linear read only by a Requant is
+//   folded into it: its weight scale is chosen so the Conv/Gemm output is
+//   already the Requant's term (x_scale * w_scale[c] = step * m[c] / 2^shift),
+//   its bias is the Requant's offset in accumulator units, int32 (rounded:
+//   offset / m[c]) behind DequantizeLinear where ONNX Runtime fuses the
+//   product (a lone 8-bit Requant), float32 elsewhere. Residual sums
+//   (2-input Requant) are Conv + Mul/Add on float then Q; MaxPool, Flatten and
+//   Reshape work on the uint8 tensor; Relu is Max(q, z) (or nothing when
+//   lo >= 0); SumPool2d is AveragePool (count_include_pad) on floats; Dequant
+//   folds into the last Gemm (float bias = its offset, kept exact). Requant
+//   floor rounding: floor(t / 2^s) = nearest((t - 2^(s-1) + 1/2) / 2^s) for
+//   integer t, so floor rides on Q's nearest through the bias. Wider values
+//   (more than 256 levels) are float arithmetic (Div, Round/Floor, Clip, Mul).
+//   Where qdq differs from the integer network: the int32 bias is rounded to
+//   the accumulator grid (a shift below half an accumulator unit before the
+//   requantizer's rounding) and ONNX Runtime requantizes with a float32
+//   multiplier (x_scale * w_scale / y_scale) instead of m / 2^shift; both move
+//   a pre-rounding value by far less than one output step, so an 8-bit
+//   activation differs by one level where that value lies that close to a
+//   rounding boundary (rare; the tests count it and hold the logits to the
+//   bound on networks where it cannot happen). Refuses: threshold Requants
+//   (binary/ternary activations: no QuantizeLinear form).
+// qop: the same graph with each fusable DQ -> Conv/Gemm -> Q written as
+//   QLinearConv (a Linear as a 1x1 QLinearConv on [N, F, 1, 1]), everything
+//   in the default domain (QLinearAdd and QGemm are com.microsoft only; the
+//   residual sums stay as in qdq). Same numbers as qdq, same refusals.
+// integer: integer ops, bit-identical to IntegerNetwork::forward (below).
+// float: the fp32 reference of the same network, for speed comparisons: no
+//   Q/DQ and no rounding; weights dequantized to float32 (folded as in qdq),
+//   biases from the requant offsets, each Requant a Clip to its real range
+//   [lo * step, hi * step] (ReLU/PACT clipping), the input taken as it is.
+//   Not within one output step of the integer network (it skips every
+//   rounding), only close. Refuses threshold Requants.
+//
+// The integer form: integer ops, not QDQ. Every node's integer tensor is an
+// int32 value in the graph, named "<id>.<layer name>".
 #include <filesystem>
 #include <map>
 #include <string>
@@ -43,11 +69,19 @@
 
 namespace quantlib::deploy {
 
+enum class OnnxForm { qdq, qop, integer, float32 };
+
+// "qdq", "qop", "integer", "float".
+const char* onnx_form_name(OnnxForm form);
+// The form named `text`; quantlab::ConfigError "<flag> <text>: expected qdq, qop, integer or float".
+OnnxForm parse_onnx_form(const std::string& text, const std::string& flag = "--onnx-form");
+
 struct OnnxExportOptions {
   // One sample's shape, without the batch dimension (e.g. {1, 28, 28}).
   std::vector<int64_t> input_shape;
   // Added to the model's metadata_props, in this order.
   std::vector<std::pair<std::string, std::string>> metadata;
+  OnnxForm form = OnnxForm::qdq;
 };
 
 inline constexpr int64_t kOnnxOpset = 13;

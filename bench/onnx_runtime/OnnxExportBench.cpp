@@ -13,39 +13,23 @@
 
 #include <torch/torch.h>
 
-#include "manager/config/ExperimentConfig.h"
 #include "manager/plugin/PluginLoader.h"
-#include "manager/train/NetworkBuilder.h"
-#include "manager/train/TrainedNetwork.h"
 #include "quantlab/AtomicFile.h"
 #include "quantlib/deploy/OnnxExport.h"
+#include "support/BenchNetworks.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using quantlib::deploy::OnnxForm;
 
-torch::Tensor pixels(const std::vector<std::int64_t>& shape) {
-  return torch::randint(0, 256, shape).to(torch::kFloat).div(255.0).sub(0.45).div(0.25);
-}
-
 quantlib::deploy::IntegerNetwork integer_network(const char* plugin_file, const std::string& topology_name,
                                                  const fs::path& config_file,
-                                                 const std::vector<std::string>& overrides,
                                                  const std::vector<std::int64_t>& calibration_shape) {
   const quantlab::LoadedPlugin plugin = quantlab::load_plugin(plugin_file);
   const auto topology = plugin.topology(topology_name);
-  YAML::Node root = quantlab::load_config_file(config_file);
-  quantlab::apply_override(root, "network.pretrained=null");
-  for (const auto& assignment : overrides) quantlab::apply_override(root, assignment);
-  const quantlab::ExperimentConfig config = quantlab::ExperimentConfig::parse(root, config_file.string());
-  torch::manual_seed(5);
-  quantlab::BuiltNetwork built = quantlab::build_network(*topology, config);
-  torch::NoGradGuard no_grad;
-  built.network->train();
-  for (int i = 0; i < 10; ++i) built.network->forward(pixels(calibration_shape));
-  for (auto& controller : built.controllers) controller->step_pre_validation(0);
-  return quantlab::integerize_trained(*built.network, pixels(calibration_shape), topology_name + " bench network");
+  quantlab::BuiltNetwork built = quantlab::bench::calibrated_network(*topology, config_file, calibration_shape);
+  return quantlab::bench::integer_network(*built.network, calibration_shape, topology_name);
 }
 
 void write_forms(const quantlib::deploy::IntegerNetwork& network, const std::vector<std::int64_t>& input_shape,
@@ -67,11 +51,11 @@ int main(int argc, char** argv) {
   const fs::path out_dir = argv[1];
   fs::create_directories(out_dir);
   write_forms(integer_network(QUANTLAB_BENCH_FASHIONMNIST, "SimpleCNN",
-                              fs::path(QUANTLAB_BENCH_CONFIGS) / "fashionmnist/SimpleCNN.pact-w8a8.yaml", {},
+                              fs::path(QUANTLAB_BENCH_CONFIGS) / "fashionmnist/SimpleCNN.pact-w8a8.yaml",
                               {64, 1, 28, 28}),
               {1, 28, 28}, out_dir, "simplecnn-w8a8");
   write_forms(integer_network(QUANTLAB_BENCH_IMAGENET, "ResNet",
-                              fs::path(QUANTLAB_BENCH_CONFIGS) / "imagenet/ResNet.pact-w8a8.yaml", {}, {8, 3, 224, 224}),
+                              fs::path(QUANTLAB_BENCH_CONFIGS) / "imagenet/ResNet.pact-w8a8.yaml", {8, 3, 224, 224}),
               {3, 224, 224}, out_dir, "resnet18-w8a8");
   return 0;
 }

@@ -92,16 +92,27 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
   agreement.argmax_equal_where_exact =
       integer.forward(x).argmax(1).eq(logits.argmax(1)).logical_and(exact).sum().item<std::int64_t>();
   const quantlib::deploy::FastIntegerNetwork fast(integer);
-  agreement.fast_equal = equal_values(fast.run(x), integer.run(x));
+  const auto exact_values = integer.run(x);
+  agreement.fast_equal = equal_values(fast.run(x), exact_values) && torch::equal(fast.forward(x), exact_values.back());
   agreement.fast_exact_convolutions = std::count_if(fast.exact_layers().begin(), fast.exact_layers().end(),
                                                     [](const auto& layer) { return layer.op == std::string("Conv2d"); });
   agreement.fast_path = fast.describe();
   TempDir dir;
   quantlib::deploy::OnnxExportOptions options;
   options.input_shape = std::vector<std::int64_t>(input_shape.begin() + 1, input_shape.end());
+  options.form = quantlib::deploy::OnnxForm::integer;
   write_file_atomically(dir / "network.onnx", quantlib::deploy::onnx_model_bytes(integer, options));
   quantlib::deploy::check_onnx_file(dir / "network.onnx");
-  agreement.onnx_equal = torch::equal(run_in_onnxruntime(dir / "network.onnx", x, dir.path()), integer.forward(x));
+  const torch::Tensor logits_exact = integer.forward(x);
+  agreement.onnx_equal = torch::equal(run_in_onnxruntime(dir / "network.onnx", x, dir.path()), logits_exact);
+  // The QDQ form (ONNX Runtime's int8 kernels, their own rounding).
+  options.form = quantlib::deploy::OnnxForm::qdq;
+  write_file_atomically(dir / "network.qdq.onnx", quantlib::deploy::onnx_model_bytes(integer, options));
+  quantlib::deploy::check_onnx_file(dir / "network.qdq.onnx");
+  const torch::Tensor logits_qdq = run_in_onnxruntime(dir / "network.qdq.onnx", x, dir.path());
+  agreement.qdq_ran = logits_qdq.sizes() == logits_exact.sizes();
+  if (agreement.qdq_ran)
+    agreement.qdq_argmax_equal = logits_qdq.argmax(1).eq(logits_exact.argmax(1)).sum().item<std::int64_t>();
   return agreement;
 }
 

@@ -29,9 +29,14 @@ struct IntegerAgreement {
   std::int64_t requantized = 0;
   std::int64_t requantized_differing = 0;
   std::int64_t requantized_unexplained = 0;
-  // Exported to ONNX (the checker passes) and run in ONNX Runtime: its outputs
-  // equal the integer network's, bit for bit.
+  // Exported to ONNX in the integer form (the checker passes) and run in
+  // ONNX Runtime: its outputs equal the integer network's, bit for bit.
   bool onnx_equal = false;
+  // Exported in the QDQ form (the checker passes) and run in ONNX Runtime,
+  // whose int8 kernels round their requantization their own way: whether it
+  // ran, and on how many samples its argmax is the integer network's.
+  bool qdq_ran = false;
+  std::int64_t qdq_argmax_equal = 0;
   // The fast integer path (FastIntegerNetwork) gives every node's integers
   // bit for bit; how many convolutions it leaves to the exact executor, and
   // its own account of what it runs where.

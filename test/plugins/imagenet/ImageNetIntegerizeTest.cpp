@@ -24,6 +24,9 @@ TEST_CASE("ResNet-18 and MobileNetV2 quantized W8A8 integerize, agree with the f
     UNSCOPED_INFO(agreement.requantized_differing << " of " << agreement.requantized << " requantized values differ");
     CHECK(agreement.requantized_unexplained == 0);
     CHECK(agreement.onnx_equal);
+    CHECK(agreement.qdq_ran);
+    UNSCOPED_INFO("QDQ form: argmax of " << agreement.qdq_argmax_equal << " of " << agreement.samples
+                                         << " samples equal to the integer network's");
     // The fast integer path gives the same integers at every node, and runs
     // every convolution of these 8-bit-or-narrower networks on oneDNN's int8
     // kernels where they are exact (the classifier after global pooling reads

@@ -182,6 +182,7 @@ Agreement compare(nn::Block& net, const std::function<Tensor(const Tensor&)>& fo
   const std::vector<Tensor> fast_values = fast.run(x);
   REQUIRE(fast_values.size() == values.size());
   for (size_t i = 0; i < values.size(); ++i) CHECK(torch::equal(values[i], fast_values[i]));
+  CHECK(torch::equal(fast.forward(x), values.back()));
 
   Agreement agreement;
   agreement.samples = x.size(0);

@@ -56,6 +56,7 @@ class FastIntegerNetwork {
   std::vector<Plan> plans_;
   std::vector<ExactLayer> exact_layers_;
 
+  void plan_pooling_first();
   std::vector<torch::Tensor> execute(const torch::Tensor& float_input, bool every_node) const;
 };
 

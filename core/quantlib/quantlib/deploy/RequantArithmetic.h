@@ -16,24 +16,22 @@ class ShiftRounding {
  public:
   ShiftRounding(int64_t shift, ops::Rounding rounding)
       : shift_(shift),
-        // In unsigned arithmetic: at shift 63, 2^63 - 1 would overflow int64 on the way.
-        mask_(shift > 0 ? static_cast<int64_t>((std::uint64_t{1} << shift) - 1) : 0),
-        half_(shift > 0 ? static_cast<int64_t>(std::uint64_t{1} << (shift - 1)) : 0),
+        // 2^(shift-1) - 1, in unsigned arithmetic: at shift 63, 2^63 - 1 would overflow int64 on the way.
+        below_half_(shift > 0 ? static_cast<int64_t>((std::uint64_t{1} << (shift - 1)) - 1) : 0),
         nearest_(shift > 0 && rounding == ops::Rounding::Nearest) {}
 
+  // Nearest, ties to even, without a branch: floor((t + 2^(shift-1) - 1 + b) / 2^shift)
+  // with b the lowest bit of floor(t / 2^shift). Below the tie the added
+  // 2^(shift-1) - 1 + b stays short of the next multiple, above it reaches
+  // it, and at the tie it reaches it exactly when floor(t / 2^shift) is odd.
   int64_t operator()(int64_t t) const {
-    int64_t q = t >> shift_;  // arithmetic: floor
-    if (nearest_) {
-      const int64_t remainder = t & mask_;
-      q += remainder > half_ || (remainder == half_ && (q & 1) != 0);
-    }
-    return q;
+    if (!nearest_) return t >> shift_;  // arithmetic: floor
+    return (t + below_half_ + ((t >> shift_) & 1)) >> shift_;
   }
 
  private:
   int64_t shift_;
-  int64_t mask_;
-  int64_t half_;
+  int64_t below_half_;
   bool nearest_;
 };
 

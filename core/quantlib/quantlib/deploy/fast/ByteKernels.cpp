@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -13,51 +14,73 @@ namespace {
 
 using torch::Tensor;
 
-// v at element i of one input.
-template <class T>
-struct Reader {
-  const T* data;
-  int64_t zero_point;
-  int64_t operator()(int64_t i) const { return static_cast<int64_t>(data[i]) - zero_point; }
-};
-
-// Inputs of one element type, read through Reader<T>.
-template <class T>
-std::vector<Reader<T>> readers(const std::vector<ChannelsLastValue>& inputs) {
-  std::vector<Reader<T>> result;
-  for (const auto& input : inputs) result.push_back({input.data.data_ptr<T>(), input.zero_point});
-  return result;
+// Calls f with a null pointer of the element type of `type` (uint8, float32, int32).
+template <class F>
+void with_element_type(torch::ScalarType type, const IntegerNode& node, F f) {
+  switch (type) {
+    case torch::kByte: return f(static_cast<const uint8_t*>(nullptr));
+    case torch::kFloat: return f(static_cast<const float*>(nullptr));
+    case torch::kInt: return f(static_cast<const int32_t*>(nullptr));
+    default: TORCH_CHECK(false, "FastIntegerNetwork: Requant '", node.name, "' reads ", type);
+  }
 }
 
-struct RequantTables {
-  std::vector<std::vector<int64_t>> multipliers;  // [input][channel]
-  std::vector<int64_t> offset;                    // [channel]
-  Tensor thresholds;                              // int64 [C, T], contiguous; undefined for the shift form
+// One Requant node into bytes: t = sum_k x_k * multipliers(k)[c] + bias()[c]
+// for the stored values x_k of channel c (the inputs' zero points folded into
+// the bias), then the node's rounding and clamp, or its thresholds, then the
+// output zero point.
+class ByteRequant {
+ public:
+  ByteRequant(const IntegerNode& node, const std::vector<int64_t>& input_zero_points, int64_t channels,
+              int64_t output_zero_point)
+      : round_(node.shift, node.rounding),
+        lo_(node.lo),
+        hi_(node.hi),
+        gain_(node.threshold_gain),
+        output_zero_point_(output_zero_point),
+        bias_(per_channel_values(node.offset, channels)) {
+    for (size_t k = 0; k < input_zero_points.size(); ++k) {
+      multipliers_.push_back(per_channel_values(node.multipliers.at(k), channels));
+      for (int64_t c = 0; c < channels; ++c)
+        bias_[static_cast<size_t>(c)] -= input_zero_points[k] * multipliers_[k][static_cast<size_t>(c)];
+    }
+    if (node.thresholds.defined()) {
+      thresholds_ = node.thresholds.to(torch::kLong).expand({channels, node.thresholds.size(1)}).contiguous();
+      count_ = thresholds_.size(1);
+    }
+  }
+
+  const int64_t* multipliers(size_t k) const { return multipliers_[k].data(); }
+  const int64_t* bias() const { return bias_.data(); }
+
+  uint8_t operator()(int64_t t, int64_t c) const {
+    int64_t v = 0;
+    if (count_ > 0) {
+      const int64_t* row = thresholds_.data_ptr<int64_t>() + c * count_;
+      v = lo_ + gain_ * (std::upper_bound(row, row + count_, t) - row);
+    } else {
+      v = std::min(std::max(round_(t), lo_), hi_);
+    }
+    return static_cast<uint8_t>(v + output_zero_point_);
+  }
+
+ private:
+  ShiftRounding round_;
+  int64_t lo_, hi_, gain_, output_zero_point_;
+  std::vector<std::vector<int64_t>> multipliers_;  // [input][channel]
+  std::vector<int64_t> bias_;                      // [channel]
+  Tensor thresholds_;                              // int64 [C, T]; undefined for the shift form
+  int64_t count_ = 0;
 };
 
-template <class T>
-void requant_loop(const std::vector<Reader<T>>& sources, const RequantTables& tables, const IntegerNode& node,
-                  int64_t output_zero_point, int64_t rows, int64_t channels, uint8_t* target) {
-  const ShiftRounding round(node.shift, node.rounding);
-  const int64_t lo = node.lo, hi = node.hi;
-  const bool threshold_form = tables.thresholds.defined();
-  const int64_t count = threshold_form ? tables.thresholds.size(1) : 0;
-  const int64_t* thresholds = threshold_form ? tables.thresholds.data_ptr<int64_t>() : nullptr;
-  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+// target[i] = step(sum(i, c), c) over rows x channels elements, in parallel over rows.
+template <class Sum>
+void requant_rows(const ByteRequant& step, int64_t rows, int64_t channels, uint8_t* target, Sum sum) {
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(channels, 1));
+  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      for (int64_t c = 0; c < channels; ++c) {
-        const int64_t i = row * channels + c;
-        int64_t t = tables.offset[static_cast<size_t>(c)];
-        for (size_t k = 0; k < sources.size(); ++k) t += sources[k](i) * tables.multipliers[k][static_cast<size_t>(c)];
-        int64_t v = 0;
-        if (threshold_form) {
-          const int64_t* row_thresholds = thresholds + c * count;
-          v = lo + node.threshold_gain * (std::upper_bound(row_thresholds, row_thresholds + count, t) - row_thresholds);
-        } else {
-          v = std::clamp(round(t), lo, hi);
-        }
-        target[i] = static_cast<uint8_t>(v + output_zero_point);
-      }
+      const int64_t base = row * channels;
+      for (int64_t c = 0; c < channels; ++c) target[base + c] = step(sum(base + c, c), c);
     }
   });
 }
@@ -70,42 +93,46 @@ int64_t pooled_size(int64_t size, int64_t kernel, int64_t stride, int64_t paddin
   return out;
 }
 
-// One pooling node over bytes x [N, C, H, W] (channels-last): an output of
-// `Out` (channels-last, zeroed), and for every output pixel and every input
-// pixel of its window (padding skipped) combine(out_value, in_byte) on each
-// of the C channels.
-template <class Out, class Combine>
-Tensor pool(const Tensor& input, const IntegerNode& node, torch::ScalarType out_type, Combine combine) {
-  const Tensor x = channels_innermost(input);
-  const int64_t height = x.size(2), width = x.size(3), channels = x.size(1);
+// An empty channels-last [N, C, Ho, Wo] output of `type` for a pooling node over x.
+Tensor pooled_output(const Tensor& x, const IntegerNode& node, torch::ScalarType type) {
   const int64_t out_h =
-      pooled_size(height, node.kernel[0], node.stride[0], node.padding[0], node.dilation[0], node.ceil_mode);
+      pooled_size(x.size(2), node.kernel[0], node.stride[0], node.padding[0], node.dilation[0], node.ceil_mode);
   const int64_t out_w =
-      pooled_size(width, node.kernel[1], node.stride[1], node.padding[1], node.dilation[1], node.ceil_mode);
-  Tensor out =
-      at::empty({x.size(0), channels, out_h, out_w}, x.options().dtype(out_type), at::MemoryFormat::ChannelsLast)
-          .zero_();
-  const uint8_t* source = x.data_ptr<uint8_t>();
-  Out* target = out.data_ptr<Out>();
+      pooled_size(x.size(3), node.kernel[1], node.stride[1], node.padding[1], node.dilation[1], node.ceil_mode);
+  return at::empty({x.size(0), x.size(1), out_h, out_w}, x.options().dtype(type), at::MemoryFormat::ChannelsLast);
+}
+
+// Every output pixel of one pooling node over x [N, C, H, W] of `In`
+// (channels-last) into `out` (from pooled_output): the input pixels of its
+// window (padding skipped) combined channel by channel into C values of
+// `Acc` that start at `start`, then emit(out_pixel, values).
+template <class In, class Acc, class Combine, class Emit>
+void pool_windows(const Tensor& x, const Tensor& out, const IntegerNode& node, Acc start, Combine combine,
+                  Emit emit) {
+  const int64_t height = x.size(2), width = x.size(3), channels = x.size(1);
+  const int64_t out_h = out.size(2), out_w = out.size(3);
+  const In* source = x.data_ptr<In>();
   at::parallel_for(0, x.size(0) * out_h, 1, [&](int64_t begin, int64_t end) {
+    std::vector<Acc> values(static_cast<size_t>(channels));
+    Acc* value = values.data();
     for (int64_t image_row = begin; image_row < end; ++image_row) {
       const int64_t n = image_row / out_h, oh = image_row % out_h;
       for (int64_t ow = 0; ow < out_w; ++ow) {
-        Out* result = target + (image_row * out_w + ow) * channels;
+        std::fill(values.begin(), values.end(), start);
         for (int64_t kh = 0; kh < node.kernel[0]; ++kh) {
           const int64_t ih = oh * node.stride[0] - node.padding[0] + kh * node.dilation[0];
           if (ih < 0 || ih >= height) continue;
           for (int64_t kw = 0; kw < node.kernel[1]; ++kw) {
             const int64_t iw = ow * node.stride[1] - node.padding[1] + kw * node.dilation[1];
             if (iw < 0 || iw >= width) continue;
-            const uint8_t* value = source + ((n * height + ih) * width + iw) * channels;
-            for (int64_t c = 0; c < channels; ++c) result[c] = combine(result[c], value[c]);
+            const In* pixel = source + ((n * height + ih) * width + iw) * channels;
+            for (int64_t c = 0; c < channels; ++c) value[c] = combine(value[c], pixel[c]);
           }
         }
+        emit(image_row * out_w + ow, value);
       }
     }
   });
-  return out;
 }
 
 }  // namespace
@@ -120,48 +147,105 @@ Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, const Inte
   TORCH_CHECK(first.dim() == 2 || first.dim() == 4, "FastIntegerNetwork: Requant '", node.name,
               "' takes [N, C] or [N, C, H, W] values, not ", first.dim(), "-d");
   const int64_t channels = first.size(1);
-  // One element type for every input; mixed inputs meet as int32.
-  std::vector<ChannelsLastValue> held;
-  bool same_type = true;
+  // One or two inputs of any element types; more meet as int32.
+  std::vector<Tensor> held;
+  std::vector<int64_t> zero_points;
   for (const auto& input : inputs) {
     TORCH_CHECK(input.data.sizes() == first.sizes(), "FastIntegerNetwork: Requant '", node.name,
                 "' inputs differ in shape");
-    same_type = same_type && input.data.scalar_type() == first.scalar_type();
+    held.push_back(channels_innermost(inputs.size() > 2 ? input.data.to(torch::kInt) : input.data));
+    zero_points.push_back(input.zero_point);
   }
-  for (const auto& input : inputs)
-    held.push_back(same_type ? ChannelsLastValue{channels_innermost(input.data), input.zero_point}
-                             : ChannelsLastValue{channels_innermost(input.data.to(torch::kInt) - input.zero_point), 0});
-
-  RequantTables tables;
-  for (const auto& multiplier : node.multipliers) tables.multipliers.push_back(per_channel_values(multiplier, channels));
-  tables.offset = per_channel_values(node.offset, channels);
-  if (node.thresholds.defined())
-    tables.thresholds = node.thresholds.to(torch::kLong).expand({channels, node.thresholds.size(1)}).contiguous();
-
+  const ByteRequant step(node, zero_points, channels, output_zero_point);
   Tensor out = first.dim() == 4 ? at::empty(first.sizes(), first.options().dtype(torch::kByte),
                                             at::MemoryFormat::ChannelsLast)
                                 : at::empty(first.sizes(), first.options().dtype(torch::kByte));
   const int64_t rows = channels == 0 ? 0 : first.numel() / channels;
   uint8_t* target = out.data_ptr<uint8_t>();
-  switch (held[0].data.scalar_type()) {
-    case torch::kByte: requant_loop(readers<uint8_t>(held), tables, node, output_zero_point, rows, channels, target); break;
-    case torch::kFloat: requant_loop(readers<float>(held), tables, node, output_zero_point, rows, channels, target); break;
-    case torch::kInt: requant_loop(readers<int32_t>(held), tables, node, output_zero_point, rows, channels, target); break;
-    default: TORCH_CHECK(false, "FastIntegerNetwork: Requant '", node.name, "' reads ", held[0].data.scalar_type());
+  const int64_t* bias = step.bias();
+  const auto run = [&](auto sum) { requant_rows(step, rows, channels, target, sum); };
+  if (held.size() == 1) {
+    with_element_type(held[0].scalar_type(), node, [&](auto type) {
+      using A = std::remove_const_t<std::remove_pointer_t<decltype(type)>>;
+      const A* a = held[0].data_ptr<A>();
+      const int64_t* m = step.multipliers(0);
+      run([=](int64_t i, int64_t c) { return static_cast<int64_t>(a[i]) * m[c] + bias[c]; });
+    });
+  } else if (held.size() == 2) {
+    with_element_type(held[0].scalar_type(), node, [&](auto first_type) {
+      with_element_type(held[1].scalar_type(), node, [&](auto second_type) {
+        using A = std::remove_const_t<std::remove_pointer_t<decltype(first_type)>>;
+        using B = std::remove_const_t<std::remove_pointer_t<decltype(second_type)>>;
+        const A* a = held[0].data_ptr<A>();
+        const B* b = held[1].data_ptr<B>();
+        const int64_t* ma = step.multipliers(0);
+        const int64_t* mb = step.multipliers(1);
+        run([=](int64_t i, int64_t c) {
+          return static_cast<int64_t>(a[i]) * ma[c] + static_cast<int64_t>(b[i]) * mb[c] + bias[c];
+        });
+      });
+    });
+  } else {
+    std::vector<const int32_t*> sources;
+    for (const auto& input : held) sources.push_back(input.data_ptr<int32_t>());
+    run([&](int64_t i, int64_t c) {
+      int64_t t = bias[c];
+      for (size_t k = 0; k < sources.size(); ++k) t += int64_t{sources[k][i]} * step.multipliers(k)[c];
+      return t;
+    });
   }
   return out;
 }
 
-Tensor max_pool_bytes(const Tensor& input, const IntegerNode& node) {
+Tensor max_pool_requant_to_bytes(const Tensor& accumulators, const IntegerNode& pool, const IntegerNode& requant,
+                                 int64_t output_zero_point) {
+  const Tensor x = channels_innermost(accumulators);
+  TORCH_CHECK(x.scalar_type() == torch::kFloat && x.dim() == 4, "FastIntegerNetwork: Requant '", requant.name,
+              "' pools float32 NCHW accumulators only");
+  const int64_t channels = x.size(1);
+  const ByteRequant step(requant, {0}, channels, output_zero_point);
+  const int64_t* m = step.multipliers(0);
+  const int64_t* bias = step.bias();
+  Tensor out = pooled_output(x, pool, torch::kByte);
+  uint8_t* target = out.data_ptr<uint8_t>();
   // Every window holds at least one input pixel (torch's rule for the output
-  // size), so maximising from 0, the smallest byte, is maximising over it.
-  return pool<uint8_t>(input, node, torch::kByte, [](uint8_t best, uint8_t value) { return std::max(best, value); });
+  // size): the start never survives.
+  pool_windows<float>(x, out, pool, -std::numeric_limits<float>::infinity(),
+                      [](float best, float value) { return std::max(best, value); },
+                      [&](int64_t pixel, const float* maxima) {
+                        uint8_t* bytes = target + pixel * channels;
+                        for (int64_t c = 0; c < channels; ++c)
+                          bytes[c] = step(static_cast<int64_t>(maxima[c]) * m[c] + bias[c], c);
+                      });
+  return out;
+}
+
+Tensor max_pool_bytes(const Tensor& input, const IntegerNode& node) {
+  const Tensor x = channels_innermost(input);
+  Tensor out = pooled_output(x, node, torch::kByte);
+  uint8_t* target = out.data_ptr<uint8_t>();
+  const int64_t channels = x.size(1);
+  // Every window holds at least one input pixel: starting from 0, the
+  // smallest byte, is starting from the first.
+  pool_windows<uint8_t>(x, out, node, uint8_t{0}, [](uint8_t best, uint8_t value) { return std::max(best, value); },
+                        [&](int64_t pixel, const uint8_t* maxima) {
+                          std::copy(maxima, maxima + channels, target + pixel * channels);
+                        });
+  return out;
 }
 
 Tensor sum_pool_bytes(const Tensor& input, int64_t zero_point, const IntegerNode& node) {
+  const Tensor x = channels_innermost(input);
+  Tensor out = pooled_output(x, node, torch::kInt);
+  int32_t* target = out.data_ptr<int32_t>();
+  const int64_t channels = x.size(1);
   const auto offset = static_cast<int32_t>(zero_point);
-  return pool<int32_t>(input, node, torch::kInt,
-                       [offset](int32_t sum, uint8_t value) { return sum + static_cast<int32_t>(value) - offset; });
+  pool_windows<uint8_t>(x, out, node, int32_t{0},
+                        [offset](int32_t sum, uint8_t value) { return sum + static_cast<int32_t>(value) - offset; },
+                        [&](int64_t pixel, const int32_t* sums) {
+                          std::copy(sums, sums + channels, target + pixel * channels);
+                        });
+  return out;
 }
 
 }  // namespace quantlib::deploy::fast

@@ -32,6 +32,13 @@ torch::Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, con
 // maximum of v). Padded positions never win.
 torch::Tensor max_pool_bytes(const torch::Tensor& x, const IntegerNode& node);
 
+// A MaxPool2d node over float32 accumulators, then the Requant node that
+// reads them (one input, zero point 0) into bytes: the Requant before the
+// pool, computed after it, which gives the same bytes when the
+// requantization never decreases (multipliers >= 0).
+torch::Tensor max_pool_requant_to_bytes(const torch::Tensor& accumulators, const IntegerNode& pool,
+                                        const IntegerNode& requant, int64_t output_zero_point);
+
 // SumPool2d on bytes: int32 sums of v over each window, padding counting as 0.
 torch::Tensor sum_pool_bytes(const torch::Tensor& x, int64_t zero_point, const IntegerNode& node);
 

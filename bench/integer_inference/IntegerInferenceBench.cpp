@@ -51,7 +51,8 @@ void time_problem(const Problem& problem, int rounds) {
   exact.reserve(problem.variants.size());
   fast.reserve(problem.variants.size());
   built.push_back(quantlab::bench::calibrated_network(*topology, problem.fp32_config, calibration_shape));
-  std::vector<TimedForward> forwards{{"fp32", [net = built.back().network](const torch::Tensor& x) { return net->forward(x); }}};
+  std::vector<TimedForward> forwards{
+      {"fp32", [net = built.back().network](const torch::Tensor& x) { return net->forward(x); }}};
   for (const auto& variant : problem.variants) {
     built.push_back(quantlab::bench::calibrated_network(
         *topology, problem.config_stem + "." + variant + ".yaml", calibration_shape));

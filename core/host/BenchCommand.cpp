@@ -81,8 +81,9 @@ int bench_command(const Arguments& arguments) {
   TrainedExperiment experiment = open_trained_experiment(options);
   if (!values.count("batch")) batch = experiment.config.bs_valid;
   Network& network = *experiment.trained.network;
-  const quantlib::deploy::IntegerNetwork integer = integerize_trained(
-      network, *experiment.topology, experiment.config, *experiment.test_data, "qlhost bench " + experiment.description);
+  const quantlib::deploy::IntegerNetwork integer =
+      integerize_trained(network, *experiment.topology, experiment.config, *experiment.test_data,
+                         "qlhost bench " + experiment.description);
   const quantlib::deploy::FastIntegerNetwork fast(integer);
   const std::shared_ptr<Network> fp32 = fp32_network(*experiment.topology, experiment.config);
   const torch::Tensor input = test_batch(experiment, batch);

@@ -46,8 +46,8 @@ TEST_CASE("qlhost bench times fp32, fake-quantized, exact and fast integer netwo
   INFO(trained.output);
   REQUIRE(trained.status == 0);
 
-  const auto json = test::run_process(
-      bench_args(home.path(), {"--exp-id", "0", "--batch", "64", "--rounds", "1", "--threads", "1", "--format", "json"}));
+  const auto json = test::run_process(bench_args(
+      home.path(), {"--exp-id", "0", "--batch", "64", "--rounds", "1", "--threads", "1", "--format", "json"}));
   INFO(json.output);
   REQUIRE(json.status == 0);
   for (const std::string key : {"fp32", "fake_quantized", "integer_exact", "integer_fast"})
@@ -56,7 +56,8 @@ TEST_CASE("qlhost bench times fp32, fake-quantized, exact and fast integer netwo
   CHECK_THAT(json.output, Catch::Contains("\"threads\": 1"));
   CHECK_THAT(json.output, Catch::Contains("\"fast_path\": "));
 
-  const auto table = test::run_process(bench_args(home.path(), {"--exp-id", "0", "--batch", "32", "--rounds", "1", "--threads", "1"}));
+  const auto table = test::run_process(
+      bench_args(home.path(), {"--exp-id", "0", "--batch", "32", "--rounds", "1", "--threads", "1"}));
   INFO(table.output);
   REQUIRE(table.status == 0);
   CHECK_THAT(table.output, Catch::Contains("fashionmnist/SimpleCNN exp0000 fold 0 best.ckpt: batch 32, 1 thread(s)"));

@@ -66,6 +66,10 @@ namespace {
 
 bool fits_bytes(const IntegerNode& node) { return node.hi - node.lo < kByteLevels; }
 
+std::string wider_than_bytes(const IntegerNode& node) {
+  return "its range [" + std::to_string(node.lo) + ", " + std::to_string(node.hi) + "] needs more than 8 bits";
+}
+
 // Slices of the input channels (groups == 1) whose accumulators each stay
 // below 2^24 for every output channel, with oneDNN's raw uint8 x int8 sums
 // below 2^31; nullopt when one channel alone is too much or a grouped
@@ -136,15 +140,19 @@ FastIntegerNetwork::FastIntegerNetwork(IntegerNetwork network) : network_(std::m
   for (const auto& node : network_.nodes) {
     Plan plan;
     std::string reason;
-    const auto input_plan = [&](size_t k) -> const Plan& { return plans_.at(static_cast<size_t>(node.inputs.at(k))); };
+    const auto input_plan = [&](size_t k) -> const Plan& {
+      return plans_.at(static_cast<size_t>(node.inputs.at(k)));
+    };
     const auto all_inputs = [&](auto predicate) {
       return std::all_of(node.inputs.begin(), node.inputs.end(),
                          [&](int id) { return predicate(plans_.at(static_cast<size_t>(id))); });
     };
     switch (node.op) {
       case OpKind::Input:
-        if (fits_bytes(node)) plan = Plan(Form::bytes, -node.lo);
-        else reason = "its range [" + std::to_string(node.lo) + ", " + std::to_string(node.hi) + "] needs more than 8 bits";
+        if (fits_bytes(node))
+          plan = Plan(Form::bytes, -node.lo);
+        else
+          reason = wider_than_bytes(node);
         break;
       case OpKind::Conv2d:
       case OpKind::Linear: {
@@ -158,7 +166,7 @@ FastIntegerNetwork::FastIntegerNetwork(IntegerNetwork network) : network_(std::m
       }
       case OpKind::Requant:
         if (!fits_bytes(node))
-          reason = "its range [" + std::to_string(node.lo) + ", " + std::to_string(node.hi) + "] needs more than 8 bits";
+          reason = wider_than_bytes(node);
         else if (!all_inputs([](const Plan& p) { return p.form != Form::exact; }))
           reason = "an input runs on the exact executor";
         else
@@ -267,7 +275,8 @@ std::vector<Tensor> FastIntegerNetwork::execute(const Tensor& float_input, bool 
     }
     switch (node.op) {
       case OpKind::Input:
-        values.push_back(fast::channels_innermost((run_node(node, {}, float_input) + plan.zero_point).to(torch::kByte)));
+        values.push_back(
+            fast::channels_innermost((run_node(node, {}, float_input) + plan.zero_point).to(torch::kByte)));
         break;
       case OpKind::Conv2d:
       case OpKind::Linear: values.push_back(run_product(input(0), plan.parts)); break;

@@ -111,8 +111,13 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
   quantlib::deploy::check_onnx_file(dir / "network.qdq.onnx");
   const torch::Tensor logits_qdq = run_in_onnxruntime(dir / "network.qdq.onnx", x, dir.path());
   agreement.qdq_ran = logits_qdq.sizes() == logits_exact.sizes();
-  if (agreement.qdq_ran)
+  if (agreement.qdq_ran) {
     agreement.qdq_argmax_equal = logits_qdq.argmax(1).eq(logits_exact.argmax(1)).sum().item<std::int64_t>();
+    const torch::Tensor step = integer.nodes.back().dequant_scales[0].to(torch::kFloat).reshape({1, -1});
+    const torch::Tensor apart = (logits_qdq - logits_exact).abs().div(step);
+    agreement.qdq_within_one_step = apart.le(1.0).to(torch::kDouble).mean().item<double>();
+    agreement.qdq_worst_steps = apart.max().item<double>();
+  }
   return agreement;
 }
 

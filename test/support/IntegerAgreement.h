@@ -37,6 +37,10 @@ struct IntegerAgreement {
   // ran, and on how many samples its argmax is the integer network's.
   bool qdq_ran = false;
   std::int64_t qdq_argmax_equal = 0;
+  // Its logits against the integer network's in output steps (OnnxExport.h):
+  // the fraction within one step, and the worst distance.
+  double qdq_within_one_step = 0;
+  double qdq_worst_steps = 0;
   // The fast integer path (FastIntegerNetwork) gives every node's integers
   // bit for bit; how many convolutions it leaves to the exact executor, and
   // its own account of what it runs where.

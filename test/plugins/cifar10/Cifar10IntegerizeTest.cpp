@@ -33,7 +33,9 @@ TEST_CASE("CIFAR ResNet-20 (both shortcuts) and VGG8 quantized by their recipes 
     CHECK(agreement.onnx_equal);
     CHECK(agreement.qdq_ran);
     UNSCOPED_INFO("QDQ form: argmax of " << agreement.qdq_argmax_equal << " of " << agreement.samples
-                                         << " samples equal to the integer network's");
+                                         << " samples equal to the integer network's; "
+                                         << agreement.qdq_within_one_step << " of the logits within one output step, worst "
+                                         << agreement.qdq_worst_steps << " steps");
     // The fast integer path gives the same integers at every node, and runs
     // every convolution of these 8-bit-or-narrower networks on oneDNN's int8
     // kernels where they are exact (the classifier after global pooling reads

@@ -424,12 +424,24 @@ TEST_CASE("Integerized trained networks in the qdq, qop and float forms run in O
   // networks (2026-12-06): 92 to 95% of the logits within one step, every
   // argmax equal. The one-step bound itself is tested on the hand-built
   // networks, where no bias rounds.
+  // residual-avgpool adds a rounding the integer network lacks: conv_b, read
+  // by the residual sum, is quantized onto the sum's own step before the Add
+  // (OnnxExport.h), which moves about a quarter of relu_out's levels by one;
+  // fc reads their pooled sums with int8 weights, so one level moves a logit
+  // by up to 127 output steps. Measured (2026-12-06): 56% of the logits within
+  // one step (was 92-95% before the term was quantized), 63 of 64 argmaxes
+  // equal. The bound moves from 0.85 to 0.45 for this network only.
   if (form == OnnxForm::float32) {
     CHECK(agree >= 0.75);
   } else {
     CHECK(count(run.info.op_types, "QuantizeLinear") >= 1);
-    CHECK(within >= 0.85);
+    CHECK(within >= (kind == "residual-avgpool" ? 0.45 : 0.85));
     CHECK(agree >= 0.95);
+  }
+  if (kind == "residual-avgpool" && form != OnnxForm::float32) {
+    // conv_b runs on an int8 kernel: no float layer but fc (it reads the average pool's float sums).
+    CHECK(run.info.metadata.at("quantlab.float_layers") == "fc");
+    CHECK(count(run.info.op_types, "QLinearConv") == (form == OnnxForm::qop ? 3 : 0));
   }
 }
 

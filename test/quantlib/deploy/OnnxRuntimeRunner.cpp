@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "quantlib/deploy/FastIntegerNetwork.h"
 #include "support/Process.h"
 
 namespace quantlab::test {
@@ -50,5 +51,7 @@ torch::Tensor run_in_onnxruntime(const std::filesystem::path& model, const torch
   for (const auto& value : output["data"]) data.push_back(value.as<double>());
   return torch::tensor(data, torch::kDouble).reshape(dims).to(torch::kFloat);
 }
+
+bool int8_products_exact_here() { return !quantlib::deploy::FastIntegerNetwork::kernels_unavailable(); }
 
 }  // namespace quantlab::test

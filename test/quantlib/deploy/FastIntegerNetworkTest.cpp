@@ -189,5 +189,28 @@ TEST_CASE("The fast integer path pools before requantizing only where the requan
   }
 }
 
+TEST_CASE("The fast integer path takes values of any rank, channels along dim 1, and an empty batch",
+          "[deploy][fast]") {
+  torch::manual_seed(17);
+  IntegerNetwork network;
+  auto& n = network.nodes;
+  n.push_back(input_node(-20, 30, 0.1));  // [N, 2, 5]
+  n.push_back(requant_node("scale", {0}, {longs(doubles({3, 7}))}, longs(doubles({5, -40})), 2, Rounding::Nearest,
+                           -16, 15));
+  n.push_back(simple_node("flatten", OpKind::Flatten, 1, n[1]));
+  n.push_back(linear_node("fc", 2, random_int(-128, 127, {3, 10}, torch::kChar)));
+  n.push_back(dequant_node({3}, {doubles({0.01})}, doubles({0}), false));
+  const FastIntegerNetwork fast(network);
+  INFO(fast.describe());
+  if (kernels_here()) CHECK(fast.exact_layers().empty());
+  const torch::Tensor x = torch::rand({11, 2, 5}) * 6.0 - 2.5;
+  CHECK(differing_nodes(network, fast, x) == 0);
+  // Per channel: the two channels' multipliers differ, so a channel mix-up shows.
+  const auto values = network.run(x);
+  CHECK(values[1].select(1, 0).ne(values[1].select(1, 1)).any().item<bool>());
+  const torch::Tensor none = fast.forward(torch::zeros({0, 2, 5}));
+  CHECK(none.sizes() == torch::IntArrayRef({0, 3}));
+}
+
 }  // namespace
 }  // namespace QUANTLAB_TEST_FILE

@@ -315,6 +315,7 @@ std::vector<Tensor> FastIntegerNetwork::execute(const Tensor& float_input, bool 
 // samples run alone to measure that value per sample.
 Tensor FastIntegerNetwork::forward(const Tensor& float_input) const {
   const int64_t samples = float_input.size(0);
+  if (samples == 0) return network_.forward(float_input);
   const int64_t probe = std::min<int64_t>(samples, 8);
   const std::vector<Tensor> first = execute(float_input.slice(0, 0, probe), false);
   if (probe == samples) return first.back();

@@ -138,15 +138,16 @@ void pool_windows(const Tensor& x, const Tensor& out, const IntegerNode& node, A
 }  // namespace
 
 Tensor channels_innermost(const Tensor& x) {
-  return x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.contiguous();
+  if (x.dim() == 4) return x.contiguous(at::MemoryFormat::ChannelsLast);
+  if (x.dim() <= 2) return x.contiguous();
+  // [N, C, ...] with C varying fastest in memory, for any rank.
+  return x.movedim(1, -1).contiguous().movedim(-1, 1);
 }
 
 Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, const IntegerNode& node,
                         int64_t output_zero_point) {
   const Tensor& first = inputs.at(0).data;
-  TORCH_CHECK(first.dim() == 2 || first.dim() == 4, "FastIntegerNetwork: Requant '", node.name,
-              "' takes [N, C] or [N, C, H, W] values, not ", first.dim(), "-d");
-  const int64_t channels = first.size(1);
+  const int64_t channels = first.dim() > 1 ? first.size(1) : 1;
   // One or two inputs of any element types; more meet as int32.
   std::vector<Tensor> held;
   std::vector<int64_t> zero_points;
@@ -157,9 +158,8 @@ Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, const Inte
     zero_points.push_back(input.zero_point);
   }
   const ByteRequant step(node, zero_points, channels, output_zero_point);
-  Tensor out = first.dim() == 4 ? at::empty(first.sizes(), first.options().dtype(torch::kByte),
-                                            at::MemoryFormat::ChannelsLast)
-                                : at::empty(first.sizes(), first.options().dtype(torch::kByte));
+  // The inputs' channels-innermost layout (empty_like keeps their strides).
+  Tensor out = at::empty_like(held[0], held[0].options().dtype(torch::kByte));
   const int64_t rows = channels == 0 ? 0 : first.numel() / channels;
   uint8_t* target = out.data_ptr<uint8_t>();
   const int64_t* bias = step.bias();

@@ -20,7 +20,8 @@ struct ChannelsLastValue {
   int64_t zero_point = 0;
 };
 
-// NCHW in channels-last memory (4-d), else contiguous.
+// [N, C, ...] with the channels varying fastest in memory: channels-last for
+// NCHW, contiguous for [N, C].
 torch::Tensor channels_innermost(const torch::Tensor& x);
 
 // A Requant node (either form) into bytes with `output_zero_point`

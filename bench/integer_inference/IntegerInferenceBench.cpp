@@ -4,7 +4,7 @@
 // int8 kernels, quantlib/deploy/FastIntegerNetwork.h), for
 //   - Fashion-MNIST's SimpleCNN at batch 1000 (1x28x28): pact-w8a8, pact-w4a4, lsq-w4a4;
 //   - ImageNet's ResNet-18 at batch 16 (3x224x224, synthetic pixels): pact-w8a8.
-// Networks are built fresh (bench/support/BenchNetworks.h); accuracies come
+// Networks are built fresh (test/support/CalibratedNetwork.h); accuracies come
 // from `qlhost --mode test --exp-id N --integer` on trained experiments.
 //   bench_integer_inference [threads] [rounds]
 #include <filesystem>
@@ -16,9 +16,11 @@
 #include <torch/torch.h>
 
 #include "manager/train/ComputeThreads.h"
+#include "manager/plugin/PluginLoader.h"
 #include "manager/train/InferenceTiming.h"
 #include "quantlib/deploy/FastIntegerNetwork.h"
-#include "support/BenchNetworks.h"
+#include "manager/train/TrainedNetwork.h"
+#include "support/CalibratedNetwork.h"
 
 namespace {
 
@@ -50,14 +52,14 @@ void time_problem(const Problem& problem, int rounds) {
   built.reserve(1 + problem.variants.size());
   exact.reserve(problem.variants.size());
   fast.reserve(problem.variants.size());
-  built.push_back(quantlab::bench::calibrated_network(*topology, problem.fp32_config, calibration_shape));
+  built.push_back(quantlab::test::calibrated_network(*topology, problem.fp32_config, calibration_shape, {}, 10));
   std::vector<TimedForward> forwards{
       {"fp32", [net = built.back().network](const torch::Tensor& x) { return net->forward(x); }}};
   for (const auto& variant : problem.variants) {
-    built.push_back(quantlab::bench::calibrated_network(
-        *topology, problem.config_stem + "." + variant + ".yaml", calibration_shape));
+    built.push_back(quantlab::test::calibrated_network(
+        *topology, problem.config_stem + "." + variant + ".yaml", calibration_shape, {}, 10));
     auto net = built.back().network;
-    exact.push_back(quantlab::bench::integer_network(*net, calibration_shape, problem.topology));
+    exact.push_back(quantlab::integerize_trained(*net, quantlab::test::pixels(calibration_shape), problem.topology));
     fast.emplace_back(exact.back());
     const auto* integer = &exact.back();
     const auto* fast_integer = &fast.back();
@@ -67,8 +69,8 @@ void time_problem(const Problem& problem, int rounds) {
         {variant + " integer fast", [fast_integer](const torch::Tensor& x) { return fast_integer->forward(x); }});
   }
   torch::manual_seed(11);
-  const std::vector<torch::Tensor> batches{quantlab::bench::pixels(batch_shape),
-                                           quantlab::bench::pixels(batch_shape)};
+  const std::vector<torch::Tensor> batches{quantlab::test::pixels(batch_shape),
+                                           quantlab::test::pixels(batch_shape)};
   const std::vector<InferenceSpeed> speeds = quantlab::time_inference(
       forwards, batches, batches[0].slice(0, 0, 1), {.rounds = rounds, .latency_repeats = 10});
 

@@ -16,7 +16,8 @@
 #include "manager/plugin/PluginLoader.h"
 #include "quantlab/AtomicFile.h"
 #include "quantlib/deploy/OnnxExport.h"
-#include "support/BenchNetworks.h"
+#include "manager/train/TrainedNetwork.h"
+#include "support/CalibratedNetwork.h"
 
 namespace {
 
@@ -28,8 +29,9 @@ quantlib::deploy::IntegerNetwork integer_network(const char* plugin_file, const 
                                                  const std::vector<std::int64_t>& calibration_shape) {
   const quantlab::LoadedPlugin plugin = quantlab::load_plugin(plugin_file);
   const auto topology = plugin.topology(topology_name);
-  quantlab::BuiltNetwork built = quantlab::bench::calibrated_network(*topology, config_file, calibration_shape);
-  return quantlab::bench::integer_network(*built.network, calibration_shape, topology_name);
+  quantlab::BuiltNetwork built = quantlab::test::calibrated_network(*topology, config_file, calibration_shape, {}, 10);
+  return quantlab::integerize_trained(*built.network, quantlab::test::pixels(calibration_shape),
+                                      topology_name + " bench network");
 }
 
 void write_forms(const quantlib::deploy::IntegerNetwork& network, const std::vector<std::int64_t>& input_shape,

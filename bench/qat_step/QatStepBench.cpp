@@ -28,6 +28,7 @@
 #include "manager/config/ExperimentConfig.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/train/ComputeThreads.h"
+#include "manager/train/InferenceTiming.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/Optimizers.h"
 #include "quantlab/Errors.h"
@@ -115,14 +116,6 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  if (values.size() % 2 == 1) return *middle;
-  return (*middle + *std::max_element(values.begin(), middle)) / 2;
-}
-
 double mean(const std::vector<double>& values) {
   if (values.empty()) return 0;
   double sum = 0;
@@ -136,7 +129,9 @@ struct Timing {
   std::size_t steps = 0;
 };
 
-Timing timing_of(const std::vector<double>& seconds) { return {median(seconds), mean(seconds), seconds.size()}; }
+Timing timing_of(const std::vector<double>& seconds) {
+  return {quantlab::median(seconds), mean(seconds), seconds.size()};
+}
 
 // Every rule's `replace` quantizer becomes an `output` quantizer.
 void replace_to_output(YAML::Node& root) {

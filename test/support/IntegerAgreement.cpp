@@ -4,17 +4,17 @@
 #include <map>
 #include <unordered_map>
 
+#include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include "manager/config/ExperimentConfig.h"
-#include "quantlab/AtomicFile.h"
-#include "manager/train/NetworkBuilder.h"
 #include "manager/train/TrainedNetwork.h"
+#include "quantlab/AtomicFile.h"
 #include "quantlib/deploy/FastIntegerNetwork.h"
 #include "quantlib/deploy/OnnxExport.h"
 #include "quantlib/deploy/OnnxRuntimeRunner.h"
 #include "quantlib/graph/Layer.h"
 #include "quantlib/nn/Block.h"
+#include "support/CalibratedNetwork.h"
 #include "support/RequantCheck.h"
 #include "support/TempDir.h"
 
@@ -29,11 +29,6 @@ struct Outputs : quantlib::nn::LayerObserver {
   }
 };
 
-// Normalized 8-bit pixels.
-torch::Tensor pixels(const std::vector<std::int64_t>& shape) {
-  return torch::randint(0, 256, shape).to(torch::kFloat).div(255.0).sub(0.45).div(0.25);
-}
-
 bool equal_values(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -46,21 +41,11 @@ bool equal_values(const std::vector<torch::Tensor>& a, const std::vector<torch::
 IntegerAgreement integerize_config(const Topology& topology, const std::filesystem::path& config,
                                    const std::vector<std::string>& overrides,
                                    const std::vector<std::int64_t>& input_shape) {
-  YAML::Node root = load_config_file(config);
-  apply_override(root, "network.pretrained=null");
-  for (const auto& assignment : overrides) apply_override(root, assignment);
-  const ExperimentConfig parsed = ExperimentConfig::parse(root, config.string());
-  torch::manual_seed(5);
-  BuiltNetwork built = build_network(topology, parsed);
+  const BuiltNetwork built = calibrated_network(topology, config, input_shape, overrides);
   Network& network = *built.network;
   torch::NoGradGuard no_grad;
-  network.train();
-  for (int i = 0; i < 30; ++i) network.forward(pixels(input_shape));
-  for (auto& controller : built.controllers) controller->step_pre_validation(0);
-
   const torch::Tensor x = pixels(input_shape);
   const auto integer = integerize_trained(network, x, "test network");
-  network.eval();
   Outputs reference;
   reference.names = quantlib::graph::names_by_module(network);
   torch::Tensor logits;
@@ -119,6 +104,28 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
     agreement.qdq_worst_steps = apart.max().item<double>();
   }
   return agreement;
+}
+
+void check_integer_agreement(const IntegerAgreement& agreement) {
+  CHECK(agreement.argmax_equal_where_exact == agreement.exact_samples);
+  CHECK(agreement.requantized > 0);
+  // Only the float32 rounding of the fake-quantized network's own sums may
+  // flip a value, one that sits on a rounding boundary, by one step.
+  UNSCOPED_INFO(agreement.requantized_differing << " of " << agreement.requantized << " requantized values differ");
+  CHECK(agreement.requantized_unexplained == 0);
+  CHECK(agreement.onnx_equal);
+  CHECK(agreement.qdq_ran);
+  UNSCOPED_INFO("QDQ form: argmax of " << agreement.qdq_argmax_equal << " of " << agreement.samples
+                                       << " samples equal to the integer network's; " << agreement.qdq_within_one_step
+                                       << " of the logits within one output step, worst " << agreement.qdq_worst_steps
+                                       << " steps");
+  // The fast integer path gives the same integers at every node, and runs
+  // every convolution of these 8-bit-or-narrower networks on oneDNN's int8
+  // kernels where they are exact (the classifier after global pooling reads
+  // the pool's sums, wider than 8 bits: it may stay on the exact executor).
+  UNSCOPED_INFO("fast path: " << agreement.fast_path);
+  CHECK(agreement.fast_equal);
+  if (!quantlib::deploy::FastIntegerNetwork::kernels_unavailable()) CHECK(agreement.fast_exact_convolutions == 0);
 }
 
 }  // namespace quantlab::test

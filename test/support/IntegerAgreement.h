@@ -58,4 +58,9 @@ IntegerAgreement integerize_config(const Topology& topology, const std::filesyst
                                    const std::vector<std::string>& overrides,
                                    const std::vector<std::int64_t>& input_shape);
 
+// The Catch2 checks every shipped network's agreement must pass (one place
+// for the plugins' integerize tests): argmax, requantized values, the ONNX
+// integer form bit for bit, the QDQ form run, the fast path node by node.
+void check_integer_agreement(const IntegerAgreement& agreement);
+
 }  // namespace quantlab::test

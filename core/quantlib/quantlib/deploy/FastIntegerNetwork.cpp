@@ -286,7 +286,7 @@ std::vector<Tensor> FastIntegerNetwork::execute(const Tensor& float_input, bool 
           values.emplace_back();  // read by the pool alone, which takes `pooled`
           break;
         }
-        std::vector<fast::ChannelsLastValue> in;
+        std::vector<fast::ChannelsInnermostValue> in;
         for (size_t k = 0; k < node.inputs.size(); ++k) in.push_back({input(k), input_plan(k).zero_point});
         values.push_back(fast::requant_to_bytes(in, node, plan.zero_point));
         break;
@@ -336,8 +336,6 @@ const std::vector<FastIntegerNetwork::ExactLayer>& FastIntegerNetwork::exact_lay
 const std::optional<std::string>& FastIntegerNetwork::kernels_unavailable() {
   return fast::int8_kernels_unavailable();
 }
-
-const IntegerNetwork& FastIntegerNetwork::network() const { return network_; }
 
 std::string FastIntegerNetwork::describe() const {
   std::ostringstream out;

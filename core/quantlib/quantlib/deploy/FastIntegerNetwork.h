@@ -48,7 +48,6 @@ class FastIntegerNetwork {
   static const std::optional<std::string>& kernels_unavailable();
   // One line for logs and the bench: how many layers run on int8 kernels and which do not, and why.
   std::string describe() const;
-  const IntegerNetwork& network() const;
 
  private:
   struct Plan;

@@ -34,6 +34,7 @@ std::vector<InferenceSpeed> time_inference(const std::vector<TimedForward>& forw
                                            const std::vector<torch::Tensor>& batches, const torch::Tensor& single,
                                            const TimingOptions& options = {});
 
+// The median of `values` (0 when empty); the benches report medians of rounds.
 double median(std::vector<double> values);
 
 }  // namespace quantlab

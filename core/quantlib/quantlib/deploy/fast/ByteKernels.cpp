@@ -144,7 +144,7 @@ Tensor channels_innermost(const Tensor& x) {
   return x.movedim(1, -1).contiguous().movedim(-1, 1);
 }
 
-Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, const IntegerNode& node,
+Tensor requant_to_bytes(const std::vector<ChannelsInnermostValue>& inputs, const IntegerNode& node,
                         int64_t output_zero_point) {
   const Tensor& first = inputs.at(0).data;
   const int64_t channels = first.dim() > 1 ? first.size(1) : 1;

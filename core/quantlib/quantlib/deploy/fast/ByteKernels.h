@@ -15,7 +15,7 @@ namespace quantlib::deploy::fast {
 
 // An integer tensor, channels innermost: uint8 (v = b - zero_point), or
 // float32 / int32 accumulators holding v itself (zero_point 0).
-struct ChannelsLastValue {
+struct ChannelsInnermostValue {
   torch::Tensor data;
   int64_t zero_point = 0;
 };
@@ -26,7 +26,7 @@ torch::Tensor channels_innermost(const torch::Tensor& x);
 
 // A Requant node (either form) into bytes with `output_zero_point`
 // (v + output_zero_point must fit 0..255 for v in [node.lo, node.hi]).
-torch::Tensor requant_to_bytes(const std::vector<ChannelsLastValue>& inputs, const IntegerNode& node,
+torch::Tensor requant_to_bytes(const std::vector<ChannelsInnermostValue>& inputs, const IntegerNode& node,
                                int64_t output_zero_point);
 
 // MaxPool2d on bytes (the zero point carries over: the maximum of b is the

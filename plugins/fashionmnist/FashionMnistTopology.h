@@ -10,8 +10,6 @@ namespace fashionmnist {
 // Mean and standard deviation of Fashion-MNIST's training pixels in [0, 1].
 inline constexpr double kPixelMean = 0.2860;
 inline constexpr double kPixelStd = 0.3530;
-// Random crops shift the image by up to this many pixels, padding with zeros.
-inline constexpr std::int64_t kCropPadding = 2;
 
 // A Fashion-MNIST topology: all share the pre-processing (augmentation and
 // normalisation) and differ in the network they build and their default
@@ -21,8 +19,7 @@ class FashionMnistTopology : public quantlab::BasicTopology {
   FashionMnistTopology(const std::string& name, quantlab::NetworkFactory factory);
 
   // input: float [N, 1, 28, 28] in [0, 1]. With augment, each sample is
-  // flipped left-right with probability 1/2 and cropped back to 28x28 from a
-  // zero-padded 32x32 at a random offset; then every pixel is normalised.
+  // flipped left-right with probability 1/2; then every pixel is normalised.
   quantlab::Batch preprocess(quantlab::Batch batch, bool augment,
                              torch::Generator& generator) const override;
   std::vector<std::int64_t> input_shape() const override { return {1, 28, 28}; }

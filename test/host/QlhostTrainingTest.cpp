@@ -18,6 +18,7 @@
 #include "manager/plugin/PluginLoader.h"
 #include "manager/tensorboard/EventReader.h"
 #include "manager/train/Checkpoint.h"
+#include "support/CheckpointTensors.h"
 #include "support/Process.h"
 
 namespace QUANTLAB_TEST_FILE {
@@ -60,24 +61,6 @@ std::vector<double> scalar_values(const fs::path& stats_dir, const std::string& 
   for (const auto& file : tensorboard::EventReader::find_event_files(stats_dir))
     for (const auto& point : tensorboard::EventReader(file).scalars(tag)) values.push_back(point.value);
   return values;
-}
-
-// Parameters and buffers of a checkpoint, loaded into a fresh SimpleCNN.
-std::vector<torch::Tensor> network_tensors(const fs::path& checkpoint) {
-  const auto plugin = load_plugin(test::plugin_path("fashionmnist"));
-  auto network = plugin.topology("SimpleCNN")->network(Params(YAML::Node(), "network.params", "test"));
-  load_network(checkpoint, *network);
-  std::vector<torch::Tensor> tensors;
-  for (const auto& parameter : network->parameters()) tensors.push_back(parameter.detach().clone());
-  for (const auto& buffer : network->buffers()) tensors.push_back(buffer.detach().clone());
-  return tensors;
-}
-
-bool identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
 }
 
 // Parameters and buffers of a checkpoint of `topology`, as named in it.
@@ -222,8 +205,8 @@ TEST_CASE("a run killed with SIGKILL and resumed ends exactly like an uninterrup
     REQUIRE(resumed.status == 0);
     CHECK_THAT(resumed.output, Catch::Contains("resuming from"));
 
-    CHECK(identical(network_tensors(logbook.epoch_checkpoint(0, 0, epochs)),
-                    network_tensors(logbook.epoch_checkpoint(id, 0, epochs))));
+    CHECK(test::identical(test::simple_cnn_tensors(logbook.epoch_checkpoint(0, 0, epochs)),
+                    test::simple_cnn_tensors(logbook.epoch_checkpoint(id, 0, epochs))));
     const auto a = read_progress(logbook.epoch_checkpoint(0, 0, epochs));
     const auto b = read_progress(logbook.epoch_checkpoint(id, 0, epochs));
     CHECK(a.best_metric == b.best_metric);
@@ -491,8 +474,8 @@ TEST_CASE("a rank that dies ends the whole mpirun job and the experiment resumes
   INFO(resumed.output);
   REQUIRE(resumed.status == 0);
   CHECK_THAT(resumed.output, Catch::Contains("resuming from"));
-  CHECK(identical(network_tensors(logbook.epoch_checkpoint(0, 0, epochs)),
-                  network_tensors(logbook.epoch_checkpoint(1, 0, epochs))));
+  CHECK(test::identical(test::simple_cnn_tensors(logbook.epoch_checkpoint(0, 0, epochs)),
+                  test::simple_cnn_tensors(logbook.epoch_checkpoint(1, 0, epochs))));
 }
 
 TEST_CASE("test mode under mpirun reports the accuracy one process reports", "[qlhost][e2e][mpi]") {

@@ -127,7 +127,7 @@ std::vector<std::string> quick_run(const QuickRun& run) {
           "--set", "data.max_train_samples=" + std::to_string(run.train_samples),
           "--set", "data.max_valid_samples=" + std::to_string(run.valid_samples),
           "--set", "data.bs_train=64",
-          "--set", "training.lr_scheduler.params.T_max=" + epochs};
+          "--set", "training.lr_scheduler={class: CosineAnnealingLR, params: {T_max: " + epochs + "}}"};
 }
 
 std::vector<std::string> qlhost_command(const std::string& problem, const std::string& topology,

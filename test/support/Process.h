@@ -49,7 +49,8 @@ std::string python_path();
 std::string client_script(const std::string& name);
 
 // A training short enough for a test, as qlhost --set options: `epochs`
-// epochs with the cosine schedule annealing over exactly those, the first
+// epochs with a cosine schedule annealing over exactly those (whatever the
+// config's own schedule), the first
 // `train_samples` and `valid_samples` samples in batches of 64, a fixed seed.
 struct QuickRun {
   int epochs = 1;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <torch/torch.h>
+
 #include "manager/config/ExperimentConfig.h"
 #include "manager/train/LrSchedule.h"
 #include "manager/train/Optimizers.h"
@@ -120,6 +122,48 @@ TEST_CASE("bad schedules are refused naming the key", "[lr]") {
                     Catch::Contains("params.stepsize: unknown key; expected one of"));
 }
 
+TEST_CASE("one-cycle rises to the base rate over pct_start, anneals to its floor, and cycles momentum the other "
+          "way, batch by batch", "[lr]") {
+  const auto cycle = make("{class: OneCycleLR, params: {epochs: 10, pct_start: 0.3}}", 0.5);
+  CHECK(cycle.per_batch());
+  const double initial = 0.5 / 25;
+  CHECK(cycle.learning_rate(0) == Approx(initial));
+  // Halfway up the cosine: epoch 1.5 of the 3 warm-up epochs.
+  CHECK(cycle.learning_rate(1, 0.5) == Approx((initial + 0.5) / 2));
+  CHECK(cycle.learning_rate(3) == Approx(0.5));
+  CHECK(cycle.learning_rate(10) == Approx(initial / 1e4));
+  CHECK(cycle.learning_rate(12) == Approx(initial / 1e4));  // past the cycle it stays at the floor
+  CHECK(cycle.learning_rate(6, 0.5) == Approx((0.5 + initial / 1e4) / 2));
+  CHECK(cycle.learning_rate(4, 0.25) < cycle.learning_rate(4, 0.0));
+  CHECK(*cycle.momentum(0) == Approx(0.95));
+  CHECK(*cycle.momentum(3) == Approx(0.85));
+  CHECK(*cycle.momentum(6, 0.5) == Approx(0.90));
+  CHECK(*cycle.momentum(10) == Approx(0.95));
+
+  const auto linear = make(
+      "{class: OneCycleLR, params: {epochs: 4, pct_start: 0.25, anneal_strategy: linear, div_factor: 10, "
+      "final_div_factor: 100, cycle_momentum: false}}",
+      1.0);
+  CHECK(linear.learning_rate(0, 0.5) == Approx(0.1 + 0.9 * 0.5));
+  CHECK(linear.learning_rate(2, 0.5) == Approx(1.0 + (0.001 - 1.0) * 0.5));
+  CHECK_FALSE(linear.momentum(1).has_value());
+
+  const auto cosine = make("{class: CosineAnnealingLR, params: {T_max: 10}}");
+  CHECK_FALSE(cosine.per_batch());
+  CHECK_FALSE(cosine.momentum(0).has_value());
+
+  CHECK_THROWS_WITH(make("{class: OneCycleLR, params: {}}"),
+                    Catch::Contains("training.lr_scheduler.params.epochs: expected a value for this required key"));
+  CHECK_THROWS_WITH(make("{class: OneCycleLR, params: {epochs: 5, pct_start: 1}}"),
+                    Catch::Contains("params.pct_start: expected a number in (0, 1)"));
+  CHECK_THROWS_WITH(make("{class: OneCycleLR, params: {epochs: 5, anneal_strategy: exp}}"),
+                    Catch::Contains("params.anneal_strategy: expected cos or linear"));
+  CHECK_THROWS_WITH(make("{class: OneCycleLR, params: {epochs: 5, base_momentum: 0.99}}"),
+                    Catch::Contains("params.max_momentum: expected a number in [base_momentum, 1)"));
+  CHECK_THROWS_WITH(make("{class: OneCycleLR, params: {epochs: 5}, warmup: {epochs: 2}}"),
+                    Catch::Contains("training.lr_scheduler.warmup.epochs: expected no warmup with OneCycleLR"));
+}
+
 TEST_CASE("optimizers are made by name and refuse unknown names and parameters", "[lr]") {
   auto weight = torch::zeros({3}, torch::requires_grad());
   auto section = [](const std::string& yaml) {
@@ -130,7 +174,17 @@ TEST_CASE("optimizers are made by name and refuse unknown names and parameters",
     CHECK(learning_rate(*optimizer) == Approx(0.5));
     set_learning_rate(*optimizer, 0.25);
     CHECK(learning_rate(*optimizer) == Approx(0.25));
+    // One-cycle's momentum goes to SGD's and RMSprop's momentum, Adam's beta1.
+    CHECK(set_momentum(*optimizer, 0.8) == (std::string(name) != "Adagrad"));
   }
+  auto sgd = make_optimizer(section("{class: SGD, params: {lr: 0.5, momentum: 0.9}}"), {weight});
+  set_momentum(*sgd, 0.85);
+  CHECK(static_cast<torch::optim::SGDOptions&>(sgd->param_groups().front().options()).momentum() == 0.85);
+  auto adam = make_optimizer(section("{class: Adam, params: {lr: 0.5, betas: [0.9, 0.99]}}"), {weight});
+  set_momentum(*adam, 0.85);
+  const auto betas = static_cast<torch::optim::AdamOptions&>(adam->param_groups().front().options()).betas();
+  CHECK(std::get<0>(betas) == 0.85);
+  CHECK(std::get<1>(betas) == 0.99);
   CHECK_THROWS_WITH(make_optimizer(section("{class: LBFGS}"), {weight}),
                     Catch::Contains("training.optimizer.class: expected one of SGD, Adam"));
   CHECK_THROWS_WITH(make_optimizer(section("{class: SGD, params: {lr: 0.1, momentun: 0.9}}"), {weight}),

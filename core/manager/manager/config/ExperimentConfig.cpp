@@ -147,7 +147,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   network.at("quantize");
 
   const Params training = top.at("training");
-  training.only({"loss_function", "optimizer", "lr_scheduler", "quantize", "distributed"});
+  training.only({"loss_function", "optimizer", "lr_scheduler", "quantize", "distributed", "distill"});
   for (const char* part : {"loss_function", "optimizer"}) {
     const Params section = training.at(part);
     section.only({"class", "params"});
@@ -159,6 +159,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   if (!scheduler.keys().empty()) scheduler.get<std::string>("class");
   scheduler.at("params");
   training.at("quantize");
+  training.at("distill");  // read by the trainer (manager/train/Distillation)
   const Params distributed = training.at("distributed");
   distributed.only({"bucket_mb", "overlap", "sync_batch_norm", "scale_lr"});
   config.distributed.bucket_mb = distributed.get<double>("bucket_mb", config.distributed.bucket_mb);

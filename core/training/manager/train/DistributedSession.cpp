@@ -58,20 +58,26 @@ std::unique_ptr<GradientReducer> DistributedSession::make_reducer(Network& netwo
   return std::make_unique<GradientReducer>(communicator_, network.parameters(), options);
 }
 
-double DistributedSession::learning_rate(const LrSchedule& schedule, int epoch) const {
-  const double lr = schedule.learning_rate(epoch);
+double DistributedSession::learning_rate(const LrSchedule& schedule, int epoch, double progress) const {
+  const double lr = schedule.learning_rate(epoch, progress);
   return options_.scale_lr ? lr * size() : lr;
 }
 
 PassResult DistributedSession::reduce(const Meter& meter, double loss_sum, std::int64_t samples,
-                                      PassClock::time_point start) {
-  torch::Tensor totals = torch::tensor({loss_sum, static_cast<double>(samples)}, torch::kDouble);
+                                      PassClock::time_point start,
+                                      const std::map<std::string, double>& loss_term_sums) {
+  std::vector<double> sums{loss_sum, static_cast<double>(samples)};
+  for (const auto& [name, sum] : loss_term_sums) sums.push_back(sum);
+  torch::Tensor totals = torch::tensor(sums, torch::kDouble);
   torch::Tensor statistics = meter.statistics().to(torch::kDouble).contiguous();
   communicator_.allreduce_sum(totals);
   communicator_.allreduce_sum(statistics);
   PassResult result;
   result.samples = static_cast<std::int64_t>(totals[1].item<double>());
   result.loss = result.samples > 0 ? totals[0].item<double>() / result.samples : 0.0;
+  std::int64_t term = 2;
+  for (const auto& [name, sum] : loss_term_sums)
+    result.loss_terms[name] = result.samples > 0 ? totals[term++].item<double>() / result.samples : 0.0;
   result.metrics = meter.metrics(statistics);
   result.seconds = seconds_since(start);
   return result;

@@ -5,8 +5,10 @@
 // network, and what each pass measured is summed over the ranks. On a single
 // rank there is nothing to send and each of these is free.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "manager/config/ExperimentConfig.h"
 #include "manager/dist/Communicator.h"
@@ -47,11 +49,13 @@ class DistributedSession {
   std::unique_ptr<GradientReducer> make_reducer(Network& network);
   // The schedule's learning rate, times the number of ranks when asked (the
   // original always scaled it: N ranks step with an N times larger batch).
-  double learning_rate(const LrSchedule& schedule, int epoch) const;
+  double learning_rate(const LrSchedule& schedule, int epoch, double progress = 0.0) const;
 
-  // A pass's loss sum, sample count and the meter's statistics, summed over
-  // ranks; its seconds counted from `start`.
-  PassResult reduce(const Meter& meter, double loss_sum, std::int64_t samples, PassClock::time_point start);
+  // A pass's loss sum, sample count, the meter's statistics and the sums of
+  // the loss's terms (distillation), summed over ranks; its seconds counted
+  // from `start`.
+  PassResult reduce(const Meter& meter, double loss_sum, std::int64_t samples, PassClock::time_point start,
+                    const std::map<std::string, double>& loss_term_sums = {});
   // A count summed over ranks.
   std::int64_t sum(std::int64_t count);
 

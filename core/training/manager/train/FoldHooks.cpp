@@ -86,6 +86,8 @@ class TensorBoardHook : public FoldHook {
     const PassResult& train = end.train;
     const PassResult& valid = end.valid;
     board_.add_scalar("train_loss", train.loss, step);
+    // Distillation's terms, before alpha weighs them: train_loss/distill, train_loss/label.
+    for (const auto& [name, value] : train.loss_terms) board_.add_scalar("train_loss/" + name, value, step);
     board_.add_scalar("train_metric", train.metrics.at(target_metric_), step);
     board_.add_scalar("valid_loss", valid.loss, step);
     board_.add_scalar("valid_metric", valid.metrics.at(target_metric_), step);

@@ -45,6 +45,10 @@ FoldSession build_session(const Topology& topology, const ExperimentConfig& conf
   session.optimizer = make_optimizer(config.section("training.optimizer"), session.network->parameters());
   session.schedule = LrSchedule::make(config.section("training.lr_scheduler"),
                                       learning_rate(*session.optimizer), target.metric, target.higher_is_better);
+  if (session.schedule.momentum(0) && !set_momentum(*session.optimizer, *session.schedule.momentum(0)))
+    config.section("training.lr_scheduler.params")
+        .fail("cycle_momentum", "false with " + config.section("training.optimizer").get<std::string>("class") +
+                                    " (it has no momentum to cycle)");
   session.loss = make_loss(topology, config.section("training.loss_function"));
   return session;
 }

@@ -8,6 +8,7 @@
 #include "manager/dist/GradientReducer.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/train/Checkpoint.h"
+#include "manager/train/Distillation.h"
 #include "manager/train/LrSchedule.h"
 #include "manager/train/Trainer.h"
 #include "quantlab/Network.h"
@@ -23,6 +24,8 @@ struct FoldSession {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   LrSchedule schedule;
   Loss loss;
+  // training.distill's teacher, when the config has one.
+  std::optional<Distillation> distillation;
   // logging.monitor's statistics trackers, on rank 0 only.
   std::unique_ptr<quantlib::monitor::StatisticsTracker> tracker;
   // Under mpirun: averages gradients over the ranks (hooks on the network's parameters).

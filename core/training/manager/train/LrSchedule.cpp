@@ -58,6 +58,28 @@ LrSchedule LrSchedule::make(const Params& section, double base_lr, const std::st
     schedule.t_max_ = positive_int(params, "T_max", 1);
     schedule.eta_min_ = params.get<double>("eta_min", 0.0);
     if (schedule.eta_min_ < 0) params.fail("eta_min", "a non-negative number");
+  } else if (name == "OneCycleLR") {
+    params.only({"epochs", "pct_start", "div_factor", "final_div_factor", "anneal_strategy", "cycle_momentum",
+                 "base_momentum", "max_momentum"});
+    schedule.kind_ = Kind::one_cycle;
+    schedule.cycle_epochs_ = params.get<int>("epochs");
+    if (schedule.cycle_epochs_ < 1) params.fail("epochs", "a positive integer (the epochs of the cycle)");
+    schedule.pct_start_ = params.get<double>("pct_start", 0.3);
+    if (!(schedule.pct_start_ > 0 && schedule.pct_start_ < 1)) params.fail("pct_start", "a number in (0, 1)");
+    schedule.div_factor_ = params.get<double>("div_factor", 25.0);
+    if (!(schedule.div_factor_ >= 1)) params.fail("div_factor", "a number >= 1");
+    schedule.final_div_factor_ = params.get<double>("final_div_factor", 1e4);
+    if (!(schedule.final_div_factor_ >= 1)) params.fail("final_div_factor", "a number >= 1");
+    const auto strategy = params.get<std::string>("anneal_strategy", "cos");
+    if (strategy != "cos" && strategy != "linear") params.fail("anneal_strategy", "cos or linear");
+    schedule.cosine_anneal_ = strategy == "cos";
+    schedule.cycle_momentum_ = params.get<bool>("cycle_momentum", true);
+    schedule.base_momentum_ = params.get<double>("base_momentum", 0.85);
+    schedule.max_momentum_ = params.get<double>("max_momentum", 0.95);
+    if (!(schedule.base_momentum_ >= 0 && schedule.base_momentum_ < 1))
+      params.fail("base_momentum", "a number in [0, 1)");
+    if (!(schedule.max_momentum_ >= schedule.base_momentum_ && schedule.max_momentum_ < 1))
+      params.fail("max_momentum", "a number in [base_momentum, 1)");
   } else if (name == "ReduceLROnPlateau") {
     params.only({"mode", "factor", "patience", "threshold", "min_lr", "cooldown"});
     schedule.kind_ = Kind::plateau;
@@ -76,13 +98,16 @@ LrSchedule LrSchedule::make(const Params& section, double base_lr, const std::st
     schedule.cooldown_ = params.get<int>("cooldown", 0);
     if (schedule.cooldown_ < 0) params.fail("cooldown", "an integer >= 0");
   } else {
-    section.fail("class", "one of HandScheduler, StepLR, MultiStepLR, CosineAnnealingLR, ReduceLROnPlateau");
+    section.fail("class",
+                 "one of HandScheduler, StepLR, MultiStepLR, CosineAnnealingLR, OneCycleLR, ReduceLROnPlateau");
   }
   schedule.metric_ = section.get<std::string>("step_metric", main_metric);
 
   const Params warmup = section.at("warmup");
   warmup.only({"epochs", "start_factor"});
   if (warmup.has("epochs")) {
+    // One-cycle has its own warm-up phase (pct_start).
+    if (schedule.kind_ == Kind::one_cycle) warmup.fail("epochs", "no warmup with OneCycleLR (its pct_start warms up)");
     schedule.warmup_epochs_ = positive_int(warmup, "epochs", 1);
     schedule.warmup_start_ = positive_number(warmup, "start_factor", 0.1);
     if (schedule.warmup_start_ > 1) warmup.fail("start_factor", "a number in (0, 1]");
@@ -109,15 +134,42 @@ double LrSchedule::schedule_factor(int epoch) const {
       return base_lr_ == 0.0 ? 0.0 : lr / base_lr_;
     }
     case Kind::plateau: return current_factor_;
+    case Kind::one_cycle: return 1.0;  // learning_rate reads the cycle
   }
   return 1.0;
 }
 
-double LrSchedule::learning_rate(int epoch) const {
+namespace {
+
+// From `from` at t = 0 to `to` at t = 1.
+double anneal(double from, double to, double t, bool cosine) {
+  return cosine ? to + (from - to) * (1 + std::cos(M_PI * t)) / 2 : from + (to - from) * t;
+}
+
+}  // namespace
+
+double LrSchedule::cycle_position(int epoch, double progress) const {
+  return std::clamp((epoch + progress) / cycle_epochs_, 0.0, 1.0);
+}
+
+double LrSchedule::learning_rate(int epoch, double progress) const {
+  if (kind_ == Kind::one_cycle) {
+    const double t = cycle_position(epoch, progress);
+    const double initial = base_lr_ / div_factor_;
+    if (t < pct_start_) return anneal(initial, base_lr_, t / pct_start_, cosine_anneal_);
+    return anneal(base_lr_, initial / final_div_factor_, (t - pct_start_) / (1 - pct_start_), cosine_anneal_);
+  }
   double warm = 1.0;
   if (epoch < warmup_epochs_)
     warm = warmup_start_ + (1.0 - warmup_start_) * static_cast<double>(epoch) / warmup_epochs_;
   return base_lr_ * warm * schedule_factor(epoch);
+}
+
+std::optional<double> LrSchedule::momentum(int epoch, double progress) const {
+  if (kind_ != Kind::one_cycle || !cycle_momentum_) return std::nullopt;
+  const double t = cycle_position(epoch, progress);
+  if (t < pct_start_) return anneal(max_momentum_, base_momentum_, t / pct_start_, cosine_anneal_);
+  return anneal(base_momentum_, max_momentum_, (t - pct_start_) / (1 - pct_start_), cosine_anneal_);
 }
 
 void LrSchedule::step(int, const std::map<std::string, double>& metrics) {

@@ -16,5 +16,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Params& section,
 
 double learning_rate(const torch::optim::Optimizer& optimizer);
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+// SGD's and RMSprop's momentum, Adam's and AdamW's beta1; false for an
+// optimizer without one (Adagrad).
+bool set_momentum(torch::optim::Optimizer& optimizer, double momentum);
 
 }  // namespace quantlab

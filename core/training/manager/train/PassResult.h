@@ -17,6 +17,9 @@ inline double seconds_since(PassClock::time_point start) {
 struct PassResult {
   double loss = 0;
   std::map<std::string, double> metrics;
+  // Training with distillation: the loss's terms per sample ("distill",
+  // "label"), before they are weighted.
+  std::map<std::string, double> loss_terms;
   std::int64_t samples = 0;
   double seconds = 0;
   // Training under mpirun: time in training steps, and how much of it rank 0

@@ -18,6 +18,18 @@
 #include "quantlib/monitor/StatisticsTracker.h"
 
 namespace quantlab {
+namespace {
+
+// One input of the topology's shape (none when it does not say), on which
+// the teacher's and the student's outputs are compared.
+torch::Tensor probe_input(const Topology& topology) {
+  std::vector<std::int64_t> shape = topology.input_shape();
+  if (shape.empty()) return {};
+  shape.insert(shape.begin(), 1);
+  return torch::zeros(shape);
+}
+
+}  // namespace
 
 Target target_of(const ExperimentConfig& config, const Meter& meter) {
   Target target{config.target_metric.value_or(meter.main_metric()), meter.higher_is_better()};
@@ -35,6 +47,7 @@ void check_config(const Problem& problem, const Topology& topology, const Experi
   torch::NoGradGuard no_grad;
   const auto meter = problem.meter();
   FoldSession session = build_session(topology, config, target_of(config, *meter), logbook);
+  Distillation::make(problem, config, logbook, 0, *session.network, probe_input(topology));
   const Params monitor = config.section("logging.monitor");
   if (!monitor.keys().empty())
     quantlib::monitor::StatisticsTracker(*session.network, quantlib::monitor::TrackerOptions::parse(monitor), monitor);
@@ -97,6 +110,16 @@ struct Trainer::Impl {
     return text;
   }
 
+  // Sets the learning rate (and a cycled momentum) of the point `progress`
+  // (the fraction done) of `epoch`; returns the rate.
+  double apply_schedule(FoldSession& session, int epoch, double progress) {
+    const double lr = ranks.learning_rate(session.schedule, epoch, progress);
+    set_learning_rate(*session.optimizer, lr);
+    if (const auto momentum = session.schedule.momentum(epoch, progress))
+      set_momentum(*session.optimizer, *momentum);
+    return lr;
+  }
+
   PassResult train_epoch(FoldSession& session, const Dataset& data, const std::vector<std::int64_t>& indices,
                          int fold, int epoch) {
     session.network->train();
@@ -107,6 +130,7 @@ struct Trainer::Impl {
     const std::int64_t batches = loader.size();
     const std::int64_t report_every = std::max<std::int64_t>(1, batches / 10);
     double loss_sum = 0;
+    std::map<std::string, double> loss_term_sums;
     std::int64_t samples = 0;
     double step_seconds = 0;
     if (session.reducer) session.reducer->reset_wait_seconds();
@@ -123,10 +147,19 @@ struct Trainer::Impl {
         continue;
       }
       for (auto& controller : session.controllers) controller->step_pre_batch(epoch, b, batches);
+      if (session.schedule.per_batch()) apply_schedule(session, epoch, static_cast<double>(b) / batches);
       const auto step_start = PassClock::now();
       session.optimizer->zero_grad();
       const torch::Tensor output = session.network->forward(batch.input);
-      const torch::Tensor loss = session.loss(output, batch.target);
+      torch::Tensor loss = session.loss(output, batch.target);
+      const std::int64_t n = batch.input.size(0);
+      if (session.distillation) {
+        const DistillLosses terms =
+            session.distillation->loss(output, session.distillation->teach(batch.input), loss);
+        loss = terms.total;
+        loss_term_sums["distill"] += terms.distill.item<double>() * n;
+        loss_term_sums["label"] += terms.label.item<double>() * n;
+      }
       const double loss_value = loss.item<double>();
       // A diverged run stops before its weights turn to NaN; its checkpoints
       // so far stay as they are.
@@ -152,7 +185,6 @@ struct Trainer::Impl {
         torch::NoGradGuard no_grad;
         meter->add(context.topology.postprocess(output.detach()), batch.target);
       }
-      const std::int64_t n = batch.input.size(0);
       loss_sum += loss_value * n;
       samples += n;
       if (ranks.is_root() && ((b + 1) % report_every == 0 || b + 1 == batches)) {
@@ -169,7 +201,7 @@ struct Trainer::Impl {
       log.warn("fold {} epoch {}: {} unreadable training sample(s) skipped on rank {}", fold, epoch + 1,
                loader.skipped(), ranks.rank());
     ranks.broadcast_buffers(*session.network);  // validation and checkpoints see rank 0's statistics
-    PassResult result = ranks.reduce(*meter, loss_sum, samples, start);
+    PassResult result = ranks.reduce(*meter, loss_sum, samples, start, loss_term_sums);
     if (session.reducer) {
       result.step_seconds = step_seconds;
       result.communication_wait_seconds = session.reducer->wait_seconds();
@@ -263,6 +295,19 @@ struct Trainer::Impl {
     }
   }
 
+  // training.distill: the teacher, rebuilt from its experiment at every run
+  // (never saved with the student), and its validation metrics, logged once.
+  void start_distillation(FoldSession& session, const FoldData& data, int fold) {
+    session.distillation = Distillation::make(context.problem, config, context.logbook, fold, *session.network,
+                                              probe_input(context.topology));
+    if (!session.distillation) return;
+    const Distillation& distillation = *session.distillation;
+    const PassResult teacher = evaluate(session, *data.valid, data.valid_indices,
+                                        [&](const torch::Tensor& input) { return distillation.teach(input); });
+    log.info("fold {}: distilling from teacher {}: valid loss {:.4f}{}", fold, distillation.description(),
+             teacher.loss, metric_text(teacher.metrics));
+  }
+
   // Rank 0 alone writes the fold's folders, TensorBoard and checkpoints.
   FoldHooks make_hooks(FoldSession& session, int fold, const FoldProgress& progress) {
     FoldHooks hooks;
@@ -281,9 +326,12 @@ struct Trainer::Impl {
 
   void log_epoch(int fold, int epoch, const PassResult& train, const PassResult& valid, double lr,
                  const FoldProgress& progress) const {
-    log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{} | valid loss {:.4f}{} | lr {:.4g} | "
+    std::string terms;
+    for (const auto& [name, value] : train.loss_terms) terms += fmt::format(" {} {:.4f}", name, value);
+    if (!terms.empty()) terms = " (" + terms.substr(1) + ")";
+    log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{}{} | valid loss {:.4f}{} | lr {:.4g} | "
              "best {} {:.4g} (epoch {})",
-             fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss,
+             fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss, terms,
              metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, target.metric,
              progress.best_metric, progress.best_epoch);
     if (train.step_seconds > 0)
@@ -308,13 +356,13 @@ struct Trainer::Impl {
       log.info("fold {}: {} batch norm(s) synchronized over {} ranks", fold, *synchronized, ranks.size());
     FoldProgress progress = resume_session(resume, fold, config, session, ranks.communicator(), log);
     start_session(session, fold);
+    start_distillation(session, data, fold);
     log.info("fold {}: {} training samples, {} validation samples, {} rank(s)", fold, data.train_indices.size(),
              data.valid_indices.size(), ranks.size());
     FoldHooks hooks = make_hooks(session, fold, progress);
     try {
       for (int epoch = progress.epochs_done; epoch < config.n_epochs; ++epoch) {
-        const double lr = ranks.learning_rate(session.schedule, epoch);
-        set_learning_rate(*session.optimizer, lr);
+        const double lr = apply_schedule(session, epoch, 0.0);
         hooks.before_training(epoch);
         const PassResult train = train_epoch(session, *data.train, data.train_indices, fold, epoch);
         hooks.after_training(epoch);

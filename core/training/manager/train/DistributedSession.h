@@ -11,7 +11,7 @@
 #include "manager/config/ExperimentConfig.h"
 #include "manager/dist/Communicator.h"
 #include "manager/dist/GradientReducer.h"
-#include "manager/train/LrSchedule.h"
+#include "manager/train/StagedLrSchedule.h"
 #include "manager/train/PassResult.h"
 #include "quantlab/Meter.h"
 #include "quantlab/Network.h"
@@ -47,7 +47,7 @@ class DistributedSession {
   std::unique_ptr<GradientReducer> make_reducer(Network& network);
   // The schedule's learning rate, times the number of ranks when asked (the
   // original always scaled it: N ranks step with an N times larger batch).
-  double learning_rate(const LrSchedule& schedule, int epoch) const;
+  double learning_rate(const StagedLrSchedule& schedule, int epoch) const;
 
   // A pass's loss sum, sample count and the meter's statistics, summed over
   // ranks; its seconds counted from `start`.

@@ -43,8 +43,8 @@ FoldSession build_session(const Topology& topology, const ExperimentConfig& conf
   session.network = std::move(built.network);
   session.controllers = std::move(built.controllers);
   session.optimizer = make_optimizer(config.section("training.optimizer"), session.network->parameters());
-  session.schedule = LrSchedule::make(config.section("training.lr_scheduler"),
-                                      learning_rate(*session.optimizer), target.metric, target.higher_is_better);
+  session.schedule =
+      StagedLrSchedule::make(config, learning_rate(*session.optimizer), target.metric, target.higher_is_better);
   session.loss = make_loss(topology, config.section("training.loss_function"));
   return session;
 }

@@ -8,7 +8,7 @@
 #include "manager/dist/GradientReducer.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/train/Checkpoint.h"
-#include "manager/train/LrSchedule.h"
+#include "manager/train/StagedLrSchedule.h"
 #include "manager/train/Trainer.h"
 #include "quantlab/Network.h"
 #include "quantlab/Topology.h"
@@ -21,7 +21,7 @@ struct FoldSession {
   std::shared_ptr<Network> network;
   quantlib::Controllers controllers;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
-  LrSchedule schedule;
+  StagedLrSchedule schedule;
   Loss loss;
   // logging.monitor's statistics trackers, on rank 0 only.
   std::unique_ptr<quantlib::monitor::StatisticsTracker> tracker;

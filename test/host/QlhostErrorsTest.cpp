@@ -128,7 +128,8 @@ TEST_CASE("a bad training stage is refused naming its key before an experiment i
   CHECK_USER_ERROR(run(with("[{epochs: [0, 2]}, {epochs: [2, 4], switch_on: [fc1.weight_quantizer, conv9*]}]")),
                    "training.stages[1].switch_on: expected names of the recipe's quantizers (globs), weights or "
                    "activations (\"conv9*\" matches none of ");
-  CHECK_USER_ERROR(run(with("[{epochs: [0, 2], switch_on: weights}, {epochs: [2, 4], switch_on: fc1.weight_quantizer}]")),
+  CHECK_USER_ERROR(
+      run(with("[{epochs: [0, 2], switch_on: weights}, {epochs: [2, 4], switch_on: fc1.weight_quantizer}]")),
                    "training.stages[1].switch_on: expected quantizers no earlier stage switches on");
   CHECK_USER_ERROR(run(with("[{epochs: [0, 4], lr_scheduler: {class: CosineAnnealingLR, params: {T_max: 0}}}]")),
                    "training.stages[0].lr_scheduler.params.T_max: expected a positive integer");

@@ -237,7 +237,8 @@ TEST_CASE("a run killed with SIGKILL and resumed ends exactly like an uninterrup
 // configs/fashionmnist/SimpleCNN.binary-staged.yaml from scratch: binary
 // activations in epochs 1-2, binary weights too in epochs 3-4 with Adam's
 // moments cleared as they start.
-TEST_CASE("a staged run killed at a stage boundary or inside a stage resumes exactly", "[qlhost][e2e][resume][stages]") {
+TEST_CASE("a staged run killed at a stage boundary or inside a stage resumes exactly",
+          "[qlhost][e2e][resume][stages]") {
   test::TempDir home;
   const int epochs = 4;
   auto options = test::quick_run({.epochs = epochs, .train_samples = 1000});
@@ -281,7 +282,8 @@ TEST_CASE("a staged run killed at a stage boundary or inside a stage resumes exa
       CHECK_THAT(resumed.output, Catch::Contains("stage 1 (epochs 3-4): switching on 2 quantizer(s), lr 0.0005, "
                                                  "optimizer state cleared"));
     } else {
-      CHECK_THAT(resumed.output, Catch::Contains("fold 0: resuming inside stage 1 (epochs 3-4) at epoch 4, lr 0.00025"));
+      CHECK_THAT(resumed.output,
+                 Catch::Contains("fold 0: resuming inside stage 1 (epochs 3-4) at epoch 4, lr 0.00025"));
       CHECK_THAT(resumed.output, !Catch::Contains("optimizer state cleared"));
     }
     // Network, optimizer state, schedules, progress and RNG, to the byte.

@@ -17,7 +17,8 @@ namespace {
 
 ExperimentConfig config_of(const std::string& training) {
   const std::string text = "experiment: {n_epochs: 8}\nnetwork: {class: SimpleCNN}\ntraining:\n"
-                           "  loss_function: {class: CrossEntropyLoss}\n  optimizer: {class: SGD, params: {lr: 0.1}}\n" +
+                           "  loss_function: {class: CrossEntropyLoss}\n"
+                           "  optimizer: {class: SGD, params: {lr: 0.1}}\n" +
                            training;
   return ExperimentConfig::parse(parse_yaml(text, "s.yaml"), "s.yaml");
 }

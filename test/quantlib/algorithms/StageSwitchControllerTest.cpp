@@ -33,7 +33,7 @@ Quantized quantized_network() {
   q.net->push_back("relu1", torch::nn::ReLU());
   q.net->push_back("flatten", torch::nn::Flatten());
   q.net->push_back("fc1", torch::nn::Linear(4 * 5 * 5, 3));
-  q.controllers = recipes::apply_rules(*q.net, quantlab::Params(YAML::Load(R"(
+  const YAML::Node recipe = YAML::Load(R"(
 rules:
   - select: {name: [conv1, fc1]}
     weight: {algorithm: binary}
@@ -41,8 +41,8 @@ rules:
     output: {algorithm: binary, start_epoch: 3}
   - select: {name: relu1}
     replace: {algorithm: pact, bits: 2, alpha: 1.0}
-)"),
-                                                                    "network.quantize.params", "recipe.yaml"));
+)");
+  q.controllers = recipes::apply_rules(*q.net, quantlab::Params(recipe, "network.quantize.params", "recipe.yaml"));
   return q;
 }
 
@@ -84,8 +84,8 @@ TEST_CASE("a stage switches its quantizers on at its first epoch, overriding the
   const auto all = named_quantizers(*q.net);
   // Stage 1 from epoch 2: the bn1 activation (own start 3) and fc1's weights (own start 0).
   std::vector<StageSwitchController::Switch> switches;
-  for (const auto& quantizer : quantizers_matching(all, "bn1_output_quantizer")) switches.push_back({quantizer.quantizer, 2});
-  for (const auto& quantizer : quantizers_matching(all, "fc1.weight_quantizer")) switches.push_back({quantizer.quantizer, 2});
+  for (const char* name : {"bn1_output_quantizer", "fc1.weight_quantizer"})
+    for (const auto& quantizer : quantizers_matching(all, name)) switches.push_back({quantizer.quantizer, 2});
   q.controllers.push_back(std::make_shared<StageSwitchController>(switches));
   CHECK(std::dynamic_pointer_cast<StageSwitchController>(q.controllers.back())->switched_on_at(2) == 2);
   CHECK(std::dynamic_pointer_cast<StageSwitchController>(q.controllers.back())->switched_on_at(1) == 0);

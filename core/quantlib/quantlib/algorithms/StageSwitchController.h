@@ -44,7 +44,9 @@ class StageSwitchController : public Controller {
   };
   explicit StageSwitchController(std::vector<Switch> switches);
 
-  std::string name() const override { return "training stages (" + std::to_string(switches_.size()) + " quantizer(s))"; }
+  std::string name() const override {
+    return "training stages (" + std::to_string(switches_.size()) + " quantizer(s))";
+  }
   void step_pre_training(int epoch, torch::optim::Optimizer& optimizer) override;
   void step_pre_validation(int epoch) override;
 

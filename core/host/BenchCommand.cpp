@@ -35,7 +35,10 @@ std::shared_ptr<Network> fp32_network(const Topology& topology, const Experiment
     root["network"].remove("quantize");
     root["network"].remove("pretrained");
   }
-  if (root["training"]) root["training"].remove("quantize");
+  if (root["training"]) {
+    root["training"].remove("quantize");
+    root["training"].remove("stages");  // they name the recipe's quantizers
+  }
   const ExperimentConfig plain = ExperimentConfig::parse(root, config.source + " without its recipe");
   std::shared_ptr<Network> network = build_network(topology, plain).network;
   network->eval();

@@ -112,6 +112,7 @@ int summary_command(const Arguments& arguments) {
   apply_override(root, "network.pretrained=null");
   YAML::Node plain_root = YAML::Clone(root);
   apply_override(plain_root, "network.quantize=null");
+  apply_override(plain_root, "training.stages=null");  // they name the recipe's quantizers
   const ExperimentConfig config = ExperimentConfig::parse(root, source);
   const ExperimentConfig plain_config = ExperimentConfig::parse(plain_root, source);
 

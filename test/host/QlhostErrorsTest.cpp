@@ -108,6 +108,34 @@ TEST_CASE("bad configs and options are refused before an experiment is made", "[
   CHECK(experiments(home.path()) == 0);
 }
 
+TEST_CASE("a bad training stage is refused naming its key before an experiment is made",
+          "[qlhost][errors][stages]") {
+  test::TempDir home;
+  const std::vector<std::string> staged{
+      "--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN.binary-staged.yaml", "--set",
+      "network.pretrained=null"};
+  auto with = [&](const std::string& stages) {
+    auto arguments = staged;
+    arguments.insert(arguments.end(), {"--set", "training.stages=" + stages});
+    return train(home.path(), arguments);
+  };
+  CHECK_USER_ERROR(run(with("[{epochs: [0, 3]}, {epochs: [2, 4]}]")),
+                   "training.stages[1].epochs: expected a range starting at epoch 3, where the stage before ends");
+  CHECK_USER_ERROR(run(with("[{epochs: [2, 4]}, {epochs: [0, 2]}]")),
+                   "training.stages[0].epochs: expected a range starting at epoch 0");
+  CHECK_USER_ERROR(run(with("[{epochs: [0, 5]}]")),
+                   "training.stages[0].epochs: expected a range ending at most at experiment.n_epochs (4)");
+  CHECK_USER_ERROR(run(with("[{epochs: [0, 2]}, {epochs: [2, 4], switch_on: [fc1.weight_quantizer, conv9*]}]")),
+                   "training.stages[1].switch_on: expected names of the recipe's quantizers (globs), weights or "
+                   "activations (\"conv9*\" matches none of ");
+  CHECK_USER_ERROR(
+      run(with("[{epochs: [0, 2], switch_on: weights}, {epochs: [2, 4], switch_on: fc1.weight_quantizer}]")),
+                   "training.stages[1].switch_on: expected quantizers no earlier stage switches on");
+  CHECK_USER_ERROR(run(with("[{epochs: [0, 4], lr_scheduler: {class: CosineAnnealingLR, params: {T_max: 0}}}]")),
+                   "training.stages[0].lr_scheduler.params.T_max: expected a positive integer");
+  CHECK(experiments(home.path()) == 0);
+}
+
 TEST_CASE("a write that fails (a full disk) ends the run with one line, leaves no temporary and resumes",
           "[qlhost][errors]") {
   test::TempDir home;

@@ -217,6 +217,64 @@ TEST_CASE("a run killed with SIGKILL and resumed ends exactly like an uninterrup
   }
 }
 
+// configs/fashionmnist/SimpleCNN.binary-staged.yaml from scratch: binary
+// activations in epochs 1-2, binary weights too in epochs 3-4 with Adam's
+// moments cleared as they start.
+TEST_CASE("a staged run killed at a stage boundary or inside a stage resumes exactly",
+          "[qlhost][e2e][resume][stages]") {
+  test::TempDir home;
+  const int epochs = 4;
+  auto options = test::quick_run({.epochs = epochs, .train_samples = 1000});
+  options.insert(options.end(), {"--config", std::string(QUANTLAB_SOURCE_DIR) +
+                                                 "/configs/fashionmnist/SimpleCNN.binary-staged.yaml",
+                                 "--set", "network.pretrained=null", "--ckpt-every", "1"});
+  const auto straight = test::run_process(fashionmnist(home.path(), options));
+  INFO(straight.output);
+  REQUIRE(straight.status == 0);
+  CHECK_THAT(straight.output, Catch::Contains("fold 0: stage 0 (epochs 1-2): switching on 3 quantizer(s), lr 0.001\n"));
+  CHECK_THAT(straight.output, Catch::Contains("fold 0: stage 1 (epochs 3-4): switching on 2 quantizer(s), lr 0.0005, "
+                                              "optimizer state cleared"));
+  const Logbook logbook(logs(home.path()));
+  CHECK(scalar_values(logbook.stats_dir(0, 0), "stage") == std::vector<double>{0, 0, 1, 1});
+  const auto lr = scalar_values(logbook.stats_dir(0, 0), "learning_rate");
+  REQUIRE(lr.size() == 4);
+  CHECK(lr[0] == Approx(0.001));
+  CHECK(lr[1] == Approx(0.0005));  // cosine over stage 0's 2 epochs
+  CHECK(lr[2] == Approx(0.0005));  // stage 1's own rate, its cosine restarted
+  CHECK(lr[3] == Approx(0.00025));
+
+  // Killed once its epoch-2 checkpoint exists (the resume starts exactly at
+  // stage 1, which must clear the optimizer's state), and once its epoch-3
+  // checkpoint exists (inside stage 1, which must not).
+  for (const int kill_after_checkpoint : {2, 3}) {
+    CAPTURE(kill_after_checkpoint);
+    const fs::path output = home / ("killed" + std::to_string(kill_after_checkpoint) + ".txt");
+    const pid_t pid = test::spawn_process(fashionmnist(home.path(), options), output);
+    const int id = static_cast<int>(logbook.list_experiments().size());
+    const fs::path checkpoint = logbook.epoch_checkpoint(id, 0, kill_after_checkpoint);
+    test::wait_until(pid, output, checkpoint.string(), [&] { return fs::exists(checkpoint); });
+    ::kill(pid, SIGKILL);
+    REQUIRE(test::wait_process(pid) == 128 + SIGKILL);
+    REQUIRE_FALSE(fs::exists(logbook.epoch_checkpoint(id, 0, kill_after_checkpoint + 1)));
+
+    const auto resumed =
+        test::run_process(fashionmnist(home.path(), {"--exp-id", std::to_string(id), "--ckpt-every", "1"}));
+    INFO(test::read_text(output) + resumed.output);
+    REQUIRE(resumed.status == 0);
+    if (kill_after_checkpoint == 2) {
+      CHECK_THAT(resumed.output, Catch::Contains("stage 1 (epochs 3-4): switching on 2 quantizer(s), lr 0.0005, "
+                                                 "optimizer state cleared"));
+    } else {
+      CHECK_THAT(resumed.output,
+                 Catch::Contains("fold 0: resuming inside stage 1 (epochs 3-4) at epoch 4, lr 0.00025"));
+      CHECK_THAT(resumed.output, !Catch::Contains("optimizer state cleared"));
+    }
+    // Network, optimizer state, schedules, progress and RNG, to the byte.
+    CHECK(test::read_bytes(logbook.epoch_checkpoint(0, 0, epochs)) ==
+          test::read_bytes(logbook.epoch_checkpoint(id, 0, epochs)));
+  }
+}
+
 TEST_CASE("a second writer of a training experiment is refused naming the first, until it ends",
           "[qlhost][e2e][resume]") {
   test::TempDir home;

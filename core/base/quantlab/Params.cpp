@@ -30,6 +30,19 @@ Params Params::at(const std::string& key) const {
   return Params(child, path(key), source_);
 }
 
+std::vector<Params> Params::maps(const std::string& key, const std::string& expected) const {
+  std::vector<Params> items;
+  if (!has(key)) return items;
+  const YAML::Node list = node_[key];
+  if (!list.IsSequence()) fail(key, expected);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item = path(key) + "[" + std::to_string(i) + "]";
+    if (!list[i].IsMap()) fail(key, expected + " (" + item + " is not a map)");
+    items.emplace_back(list[i], item, source_);
+  }
+  return items;
+}
+
 void Params::only(std::initializer_list<std::string> allowed) const {
   only(std::vector<std::string>(allowed));
 }

@@ -59,6 +59,11 @@ class Params {
   // A sub-map; an absent or null key gives an empty one.
   Params at(const std::string& key) const;
 
+  // The list under `key` as one Params per element, each named key[i] in
+  // errors; none when the key is absent. Anything but a list of maps fails
+  // with `expected`.
+  std::vector<Params> maps(const std::string& key, const std::string& expected) const;
+
   // Refuses any key not listed, naming it.
   void only(std::initializer_list<std::string> allowed) const;
   void only(const std::vector<std::string>& allowed) const;

@@ -11,7 +11,7 @@ namespace {
 struct Harness {
   torch::nn::Sequential network;
   torch::optim::Adam optimizer;
-  quantlab::LrSchedule schedule;
+  quantlab::StagedLrSchedule schedule;
   quantlib::Controllers controllers;
 
   Harness()

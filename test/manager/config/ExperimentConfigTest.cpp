@@ -98,6 +98,54 @@ TEST_CASE("training.distributed: defaults, values and bad values", "[config]") {
   CHECK(error_of(base + "{overlap: sometimes}\n").find("c.yaml: training.distributed.overlap: expected") == 0);
 }
 
+TEST_CASE("training.stages: ranges in order covering the epochs; each bad range names its stage", "[config][stages]") {
+  const std::string base = "experiment: {n_epochs: 8}\nnetwork: {class: SimpleCNN}\ntraining:\n"
+                           "  loss_function: {class: CrossEntropyLoss}\n  optimizer: {class: SGD}\n  stages: ";
+  CHECK(parse_text(kValid).stages.empty());
+  const auto staged = parse_text(base + "[{epochs: [0, 3], switch_on: activations, lr: 0.01}, "
+                                        "{epochs: [3, 8], switch_on: [conv2.weight_quantizer, 'fc*'], "
+                                        "reset_optimizer: true}]\n");
+  REQUIRE(staged.stages.size() == 2);
+  CHECK(staged.stages[0].first_epoch == 0);
+  CHECK(staged.stages[0].end_epoch == 3);
+  CHECK(staged.stages[0].switch_on == std::vector<std::string>{"activations"});
+  CHECK(staged.stages[0].lr == 0.01);
+  CHECK_FALSE(staged.stages[0].reset_optimizer);
+  CHECK(staged.stages[1].first_epoch == 3);
+  CHECK(staged.stages[1].end_epoch == 8);
+  CHECK(staged.stages[1].switch_on == std::vector<std::string>{"conv2.weight_quantizer", "fc*"});
+  CHECK_FALSE(staged.stages[1].lr);
+  CHECK(staged.stages[1].reset_optimizer);
+  CHECK(staged.stages[1].params.path("switch_on") == "training.stages[1].switch_on");
+
+  // A gap, an overlap, stages out of order, a range past n_epochs, a last stage ending early.
+  CHECK(error_of(base + "[{epochs: [0, 3]}, {epochs: [4, 8]}]\n") ==
+        "c.yaml: training.stages[1].epochs: expected a range starting at epoch 3, where the stage before ends "
+        "(stages are in order, without gaps or overlaps), got [4, 8]");
+  CHECK(error_of(base + "[{epochs: [0, 3]}, {epochs: [2, 8]}]\n").find("c.yaml: training.stages[1].epochs: expected "
+                                                                     "a range starting at epoch 3") == 0);
+  CHECK(error_of(base + "[{epochs: [3, 8]}, {epochs: [0, 3]}]\n") ==
+        "c.yaml: training.stages[0].epochs: expected a range starting at epoch 0 (the first stage starts the "
+        "experiment), got [3, 8]");
+  CHECK(error_of(base + "[{epochs: [0, 9]}]\n") ==
+        "c.yaml: training.stages[0].epochs: expected a range ending at most at experiment.n_epochs (8), got [0, 9]");
+  CHECK(error_of(base + "[{epochs: [0, 3]}, {epochs: [3, 6]}]\n") ==
+        "c.yaml: training.stages[1].epochs: expected the last stage to end at experiment.n_epochs (8), got [3, 6]");
+  // Malformed stages.
+  CHECK(error_of(base + "[{epochs: [4, 4]}]\n").find("c.yaml: training.stages[0].epochs: expected [from, to)") == 0);
+  CHECK(error_of(base + "[{epochs: [0]}]\n").find("c.yaml: training.stages[0].epochs: expected [from, to)") == 0);
+  CHECK(error_of(base + "[{switch_on: weights}]\n") ==
+        "c.yaml: training.stages[0].epochs: expected a value for this required key, found none");
+  CHECK(error_of(base + "[{epochs: [0, 8], switch: weights}]\n").find("c.yaml: training.stages[0].switch: unknown "
+                                                                       "key") == 0);
+  CHECK(error_of(base + "[{epochs: [0, 8], lr: -1}]\n") ==
+        "c.yaml: training.stages[0].lr: expected a non-negative number, got -1");
+  CHECK(error_of(base + "[{epochs: [0, 8], lr_scheduler: {params: {T_max: 2}}}]\n") ==
+        "c.yaml: training.stages[0].lr_scheduler.class: expected a value for this required key, found none");
+  CHECK(error_of(base + "[]\n").find("c.yaml: training.stages: expected a non-empty list of stages") == 0);
+  CHECK(error_of(base + "[[0, 8]]\n").find("(training.stages[0] is not a map)") != std::string::npos);
+}
+
 TEST_CASE("data pipeline keys: defaults, values and bad values", "[config]") {
   const auto defaults = parse_text(kValid);
   CHECK(defaults.loader.workers == 2);

@@ -102,8 +102,8 @@ TEST_CASE("a checkpoint written with LibTorch 1.13 loads weights, optimizer stat
   SECTION("load_checkpoint restores network, SGD momentum, LR schedule and RNG") {
     auto network = mlp(plugin);
     torch::optim::SGD optimizer(network->parameters(), torch::optim::SGDOptions(0.1).momentum(0.5));
-    auto schedule = LrSchedule::make(Params(YAML::Load("{}"), "training.lr_scheduler", "test"), 0.05,
-                                     "top1_error", false);
+    StagedLrSchedule schedule(
+        LrSchedule::make(Params(YAML::Load("{}"), "training.lr_scheduler", "test"), 0.05, "top1_error", false));
     quantlib::Controllers controllers;
     const FoldProgress progress =
         load_checkpoint(kCheckpoint, TrainingState{*network, optimizer, schedule, controllers});

@@ -175,7 +175,8 @@ TEST_CASE("optimizers are made by name and refuse unknown names and parameters",
     set_learning_rate(*optimizer, 0.25);
     CHECK(learning_rate(*optimizer) == Approx(0.25));
     // One-cycle's momentum goes to SGD's and RMSprop's momentum, Adam's beta1.
-    CHECK(set_momentum(*optimizer, 0.8) == (std::string(name) != "Adagrad"));
+    CHECK(has_momentum(*optimizer) == (std::string(name) != "Adagrad"));
+    CHECK(set_momentum(*optimizer, 0.8) == has_momentum(*optimizer));
   }
   auto sgd = make_optimizer(section("{class: SGD, params: {lr: 0.5, momentum: 0.9}}"), {weight});
   set_momentum(*sgd, 0.85);

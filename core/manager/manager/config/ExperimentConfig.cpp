@@ -101,6 +101,56 @@ std::optional<T> optional_positive(const Params& params, const std::string& key)
   return positive<T>(params, key, 1);
 }
 
+void check_scheduler_section(const Params& scheduler) {
+  scheduler.only({"class", "params", "step_metric", "warmup"});
+  if (!scheduler.keys().empty()) scheduler.get<std::string>("class");
+  scheduler.at("params");
+}
+
+// training.stages: each {epochs: [from, to), switch_on, lr_scheduler, lr,
+// reset_optimizer}, the ranges in order, contiguous, from 0 to n_epochs.
+std::vector<ExperimentConfig::Stage> read_stages(const Params& training, int n_epochs) {
+  const std::string expected = "a non-empty list of stages {epochs: [from, to), switch_on, lr_scheduler, lr, "
+                               "reset_optimizer}";
+  const std::vector<Params> items = training.maps("stages", expected);
+  if (training.has("stages") && items.empty()) training.fail("stages", expected);
+  std::vector<ExperimentConfig::Stage> stages;
+  for (const Params& item : items) {
+    item.only({"epochs", "switch_on", "lr_scheduler", "lr", "reset_optimizer"});
+    ExperimentConfig::Stage stage;
+    stage.params = item;
+    const auto epochs = item.get<std::vector<int>>("epochs");
+    const int from = stages.empty() ? 0 : stages.back().end_epoch;
+    if (epochs.size() != 2 || epochs[0] >= epochs[1])
+      item.fail("epochs", "[from, to): the stage's first epoch and one past its last (0-based), from < to");
+    if (epochs[0] != from)
+      item.fail("epochs", "a range starting at epoch " + std::to_string(from) +
+                              (stages.empty() ? " (the first stage starts the experiment)"
+                                              : ", where the stage before ends (stages are in order, without "
+                                                "gaps or overlaps)"));
+    if (epochs[1] > n_epochs)
+      item.fail("epochs", "a range ending at most at experiment.n_epochs (" + std::to_string(n_epochs) + ")");
+    stage.first_epoch = epochs[0];
+    stage.end_epoch = epochs[1];
+    if (item.has("switch_on")) {
+      const YAML::Node value = item.node()["switch_on"];
+      stage.switch_on = value.IsScalar() ? std::vector<std::string>{item.get<std::string>("switch_on")}
+                                         : item.get<std::vector<std::string>>("switch_on");
+    }
+    if (item.has("lr")) {
+      stage.lr = item.get<double>("lr");
+      if (*stage.lr < 0) item.fail("lr", "a non-negative number");
+    }
+    stage.reset_optimizer = item.get<bool>("reset_optimizer", false);
+    check_scheduler_section(item.at("lr_scheduler"));
+    stages.push_back(std::move(stage));
+  }
+  if (!stages.empty() && stages.back().end_epoch != n_epochs)
+    stages.back().params.fail("epochs", "the last stage to end at experiment.n_epochs (" + std::to_string(n_epochs) +
+                                            ")");
+  return stages;
+}
+
 }  // namespace
 
 ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
@@ -147,17 +197,15 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   network.at("quantize");
 
   const Params training = top.at("training");
-  training.only({"loss_function", "optimizer", "lr_scheduler", "quantize", "distributed", "distill"});
+  training.only({"loss_function", "optimizer", "lr_scheduler", "stages", "quantize", "distributed", "distill"});
   for (const char* part : {"loss_function", "optimizer"}) {
     const Params section = training.at(part);
     section.only({"class", "params"});
     section.get<std::string>("class");
     section.at("params");
   }
-  const Params scheduler = training.at("lr_scheduler");
-  scheduler.only({"class", "params", "step_metric", "warmup"});
-  if (!scheduler.keys().empty()) scheduler.get<std::string>("class");
-  scheduler.at("params");
+  check_scheduler_section(training.at("lr_scheduler"));
+  config.stages = read_stages(training, config.n_epochs);
   training.at("quantize");
   training.at("distill");  // read by the trainer (manager/train/Distillation)
   const Params distributed = training.at("distributed");

@@ -60,6 +60,18 @@ struct ExperimentConfig {
     bool scale_lr = false;         // learning rate x number of ranks
   } distributed;
 
+  // training.stages: the epochs cut into contiguous ranges covering
+  // [0, n_epochs), in order; empty when the config lists none.
+  struct Stage {
+    int first_epoch = 0;
+    int end_epoch = 0;                   // one past its last epoch
+    std::vector<std::string> switch_on;  // quantizer name globs, "weights" or "activations"
+    std::optional<double> lr;            // its base rate; default training.optimizer.params.lr
+    bool reset_optimizer = false;        // clear the optimizer's state as it starts
+    Params params{YAML::Node(), "", ""};  // training.stages[k]: its lr_scheduler, and errors naming its keys
+  };
+  std::vector<Stage> stages;
+
   Params section(const std::string& dotted) const;  // e.g. "training.optimizer"
 
   // Validates the fixed sections and reads their values. Free maps

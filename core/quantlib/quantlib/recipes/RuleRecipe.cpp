@@ -17,20 +17,6 @@ using quantlab::Params;
 
 namespace {
 
-// The list under `key` as one Params per element, named key[i] in errors.
-std::vector<Params> list_of_maps(const Params& params, const std::string& key, const std::string& expected) {
-  std::vector<Params> items;
-  if (!params.has(key)) return items;
-  const YAML::Node list = params.node()[key];
-  if (!list.IsSequence()) params.fail(key, expected);
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string item = params.path(key) + "[" + std::to_string(i) + "]";
-    if (!list[i].IsMap()) params.fail(key, expected + " (" + item + " is not a map)");
-    items.emplace_back(list[i], item, params.source());
-  }
-  return items;
-}
-
 // A string or a list of strings.
 std::vector<std::string> one_or_many(const Params& params, const std::string& key) {
   const YAML::Node value = params.node()[key];
@@ -91,13 +77,13 @@ graph::Rule parse_selection(const Params& select) {
   const std::string maps = "a non-empty list of selection maps";
   if (select.has("all_of")) {
     std::vector<graph::Rule> rules;
-    for (const auto& item : list_of_maps(select, "all_of", maps)) rules.push_back(parse_selection(item));
+    for (const auto& item : select.maps("all_of", maps)) rules.push_back(parse_selection(item));
     if (rules.empty()) select.fail("all_of", maps);
     all.push_back(graph::Rule::all_of(std::move(rules)));
   }
   if (select.has("any_of")) {
     std::vector<graph::Rule> rules;
-    for (const auto& item : list_of_maps(select, "any_of", maps)) rules.push_back(parse_selection(item));
+    for (const auto& item : select.maps("any_of", maps)) rules.push_back(parse_selection(item));
     if (rules.empty()) select.fail("any_of", maps);
     all.push_back(graph::Rule::any_of(std::move(rules)));
   }
@@ -107,7 +93,7 @@ graph::Rule parse_selection(const Params& select) {
 
 Controllers apply_rules(torch::nn::Module& network, const Params& params) {
   params.only({"fold_batch_norm", "rules"});
-  const auto rules = list_of_maps(params, "rules", "a non-empty list of rules {select, weight, input, output, replace}");
+  const auto rules = params.maps("rules", "a non-empty list of rules {select, weight, input, output, replace}");
   if (rules.empty()) params.fail("rules", "a non-empty list of rules {select, weight, input, output, replace}");
 
   // Read everything before editing: a bad rule must not leave a half-edited network.

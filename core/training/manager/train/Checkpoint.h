@@ -9,7 +9,7 @@
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
-#include "manager/train/LrSchedule.h"
+#include "manager/train/StagedLrSchedule.h"
 #include "quantlib/algorithms/Controller.h"
 
 namespace quantlab {
@@ -29,7 +29,7 @@ struct FoldProgress {
 struct TrainingState {
   torch::nn::Module& network;
   torch::optim::Optimizer& optimizer;
-  LrSchedule& schedule;
+  StagedLrSchedule& schedule;
   quantlib::Controllers& controllers;
 };
 

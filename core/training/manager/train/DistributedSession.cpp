@@ -58,7 +58,7 @@ std::unique_ptr<GradientReducer> DistributedSession::make_reducer(Network& netwo
   return std::make_unique<GradientReducer>(communicator_, network.parameters(), options);
 }
 
-double DistributedSession::learning_rate(const LrSchedule& schedule, int epoch, double progress) const {
+double DistributedSession::learning_rate(const StagedLrSchedule& schedule, int epoch, double progress) const {
   const double lr = schedule.learning_rate(epoch, progress);
   return options_.scale_lr ? lr * size() : lr;
 }

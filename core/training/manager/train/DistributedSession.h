@@ -13,7 +13,7 @@
 #include "manager/config/ExperimentConfig.h"
 #include "manager/dist/Communicator.h"
 #include "manager/dist/GradientReducer.h"
-#include "manager/train/LrSchedule.h"
+#include "manager/train/StagedLrSchedule.h"
 #include "manager/train/PassResult.h"
 #include "quantlab/Meter.h"
 #include "quantlab/Network.h"
@@ -49,7 +49,7 @@ class DistributedSession {
   std::unique_ptr<GradientReducer> make_reducer(Network& network);
   // The schedule's learning rate, times the number of ranks when asked (the
   // original always scaled it: N ranks step with an N times larger batch).
-  double learning_rate(const LrSchedule& schedule, int epoch, double progress = 0.0) const;
+  double learning_rate(const StagedLrSchedule& schedule, int epoch, double progress = 0.0) const;
 
   // A pass's loss sum, sample count, the meter's statistics and the sums of
   // the loss's terms (distillation), summed over ranks; its seconds counted

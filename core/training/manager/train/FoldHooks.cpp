@@ -1,12 +1,15 @@
 #include "manager/train/FoldHooks.h"
 
 #include <map>
+#include <utility>
 
 #include <torch/torch.h>
 
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/tensorboard/TensorHistogram.h"
+#include "manager/train/Optimizers.h"
 #include "quantlab/Clock.h"
+#include "quantlib/algorithms/StageSwitchController.h"
 
 namespace quantlab {
 namespace {
@@ -46,6 +49,40 @@ class ControllerHook : public FoldHook {
   FoldSession& session_;
 };
 
+class StageHook : public FoldHook {
+ public:
+  StageHook(FoldSession& session, int fold, const ExperimentConfig& config, spdlog::logger& log)
+      : session_(session), fold_(fold), config_(config), log_(log) {
+    for (const auto& controller : session_.controllers)
+      if (auto switches = std::dynamic_pointer_cast<quantlib::StageSwitchController>(controller)) switches_ = switches;
+  }
+
+  void before_training(int epoch) override {
+    const int k = session_.schedule.stage_of(epoch);
+    const ExperimentConfig::Stage& stage = config_.stages.at(k);
+    const bool starts = epoch == stage.first_epoch;
+    const bool first_of_run = std::exchange(first_of_run_, false);
+    if (!starts && !first_of_run) return;
+    if (starts && stage.reset_optimizer) session_.optimizer->state().clear();
+    const std::string range = fmt::format("stage {} (epochs {}-{})", k, stage.first_epoch + 1, stage.end_epoch);
+    const double lr = learning_rate(*session_.optimizer);
+    if (starts)
+      log_.info("fold {}: {}: switching on {} quantizer(s), lr {:.4g}{}", fold_, range,
+                switches_ ? switches_->switched_on_at(epoch) : 0, lr,
+                stage.reset_optimizer ? ", optimizer state cleared" : "");
+    else
+      log_.info("fold {}: resuming inside {} at epoch {}, lr {:.4g}", fold_, range, epoch + 1, lr);
+  }
+
+ private:
+  FoldSession& session_;
+  int fold_;
+  const ExperimentConfig& config_;
+  spdlog::logger& log_;
+  std::shared_ptr<quantlib::StageSwitchController> switches_;
+  bool first_of_run_ = true;
+};
+
 // Dotted keys of the config's scalars, for TensorBoard's HParams view.
 void flatten(const YAML::Node& node, const std::string& prefix,
              std::map<std::string, tensorboard::HParamValue>& out) {
@@ -73,7 +110,11 @@ class TensorBoardHook : public FoldHook {
  public:
   TensorBoardHook(const std::filesystem::path& stats_dir, const std::string& run, bool from_scratch,
                   const ExperimentConfig& config, const std::string& target_metric, FoldSession& session)
-      : board_(stats_dir), histograms_(config.histograms), target_metric_(target_metric), session_(session) {
+      : board_(stats_dir),
+        histograms_(config.histograms),
+        staged_(!config.stages.empty()),
+        target_metric_(target_metric),
+        session_(session) {
     if (!from_scratch) return;
     std::map<std::string, tensorboard::HParamValue> hparams;
     flatten(config.root, "", hparams);
@@ -92,6 +133,7 @@ class TensorBoardHook : public FoldHook {
     board_.add_scalar("valid_loss", valid.loss, step);
     board_.add_scalar("valid_metric", valid.metrics.at(target_metric_), step);
     board_.add_scalar("learning_rate", end.learning_rate, step);
+    if (staged_) board_.add_scalar("stage", static_cast<double>(session_.schedule.stage_of(end.epoch)), step);
     if (train.step_seconds > 0)
       board_.add_scalar("distributed/communication_wait_share", train.communication_wait_seconds / train.step_seconds,
                         step);
@@ -118,6 +160,7 @@ class TensorBoardHook : public FoldHook {
  private:
   tensorboard::EventWriter board_;
   bool histograms_;
+  bool staged_;
   std::string target_metric_;
   FoldSession& session_;
 };
@@ -166,6 +209,11 @@ std::unique_ptr<FoldHook> rank_agreement_hook(DistributedSession& ranks, FoldSes
 }
 
 std::unique_ptr<FoldHook> controller_hook(FoldSession& session) { return std::make_unique<ControllerHook>(session); }
+
+std::unique_ptr<FoldHook> stage_hook(FoldSession& session, int fold, const ExperimentConfig& config,
+                                     spdlog::logger& log) {
+  return std::make_unique<StageHook>(session, fold, config, log);
+}
 
 std::unique_ptr<FoldHook> tensorboard_hook(const std::filesystem::path& stats_dir, const std::string& run,
                                            bool from_scratch, const ExperimentConfig& config,

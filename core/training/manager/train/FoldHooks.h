@@ -65,10 +65,18 @@ std::unique_ptr<FoldHook> rank_agreement_hook(DistributedSession& ranks, FoldSes
 // step_pre_validation after it.
 std::unique_ptr<FoldHook> controller_hook(FoldSession& session);
 
+// Every rank, with training.stages: as a stage starts, clears the optimizer's
+// state when it says reset_optimizer (also when a resumed run starts exactly
+// there, never when it resumes inside the stage) and logs its epochs, how
+// many quantizers it switches on and its learning rate.
+std::unique_ptr<FoldHook> stage_hook(FoldSession& session, int fold, const ExperimentConfig& config,
+                                     spdlog::logger& log);
+
 // Rank 0: the fold's TensorBoard event file in `stats_dir`. A fold that
 // starts from scratch opens an HParams session named `run` with the config's
-// scalars; each epoch writes the original's scalars, every metric, and the
-// histograms and statistics asked for; the session ends as the fold does.
+// scalars; each epoch writes the original's scalars, every metric (and with
+// training.stages the epoch's stage), and the histograms and statistics
+// asked for; the session ends as the fold does.
 std::unique_ptr<FoldHook> tensorboard_hook(const std::filesystem::path& stats_dir, const std::string& run,
                                            bool from_scratch, const ExperimentConfig& config,
                                            const std::string& target_metric, FoldSession& session);

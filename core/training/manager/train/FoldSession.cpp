@@ -43,9 +43,9 @@ FoldSession build_session(const Topology& topology, const ExperimentConfig& conf
   session.network = std::move(built.network);
   session.controllers = std::move(built.controllers);
   session.optimizer = make_optimizer(config.section("training.optimizer"), session.network->parameters());
-  session.schedule = LrSchedule::make(config.section("training.lr_scheduler"),
-                                      learning_rate(*session.optimizer), target.metric, target.higher_is_better);
-  if (session.schedule.momentum(0) && !set_momentum(*session.optimizer, *session.schedule.momentum(0)))
+  session.schedule =
+      StagedLrSchedule::make(config, learning_rate(*session.optimizer), target.metric, target.higher_is_better);
+  if (session.schedule.cycles_momentum() && !has_momentum(*session.optimizer))
     config.section("training.lr_scheduler.params")
         .fail("cycle_momentum", "false with " + config.section("training.optimizer").get<std::string>("class") +
                                     " (it has no momentum to cycle)");

@@ -9,7 +9,7 @@
 #include "manager/logbook/Logbook.h"
 #include "manager/train/Checkpoint.h"
 #include "manager/train/Distillation.h"
-#include "manager/train/LrSchedule.h"
+#include "manager/train/StagedLrSchedule.h"
 #include "manager/train/Trainer.h"
 #include "quantlab/Network.h"
 #include "quantlab/Topology.h"
@@ -22,7 +22,7 @@ struct FoldSession {
   std::shared_ptr<Network> network;
   quantlib::Controllers controllers;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
-  LrSchedule schedule;
+  StagedLrSchedule schedule;
   Loss loss;
   // training.distill's teacher, when the config has one.
   std::optional<Distillation> distillation;

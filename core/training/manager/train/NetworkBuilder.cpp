@@ -1,11 +1,48 @@
 #include "manager/train/NetworkBuilder.h"
 
 #include <algorithm>
+#include <map>
 
 #include "manager/train/Checkpoint.h"
+#include "quantlib/algorithms/StageSwitchController.h"
 #include "quantlib/recipes/RuleRecipe.h"
 
 namespace quantlab {
+namespace {
+
+std::string name_list(const std::vector<quantlib::NamedQuantizer>& quantizers) {
+  std::string text;
+  for (const auto& quantizer : quantizers) text += (text.empty() ? "" : ", ") + quantizer.name;
+  return text.empty() ? "none: the network has no quantizer" : text;
+}
+
+// Each stage's switch_on patterns resolved among the recipe's quantizers;
+// none when no stage switches any on.
+std::shared_ptr<quantlib::Controller> stage_switches(const ExperimentConfig& config, torch::nn::Module& network) {
+  const auto quantizers = quantlib::named_quantizers(network);
+  std::vector<quantlib::StageSwitchController::Switch> switches;
+  std::map<const quantlib::nn::Quantizer*, std::string> switched_by;  // quantizer -> the stage that switches it on
+  for (const auto& stage : config.stages)
+    for (const auto& pattern : stage.switch_on) {
+      const auto matching = quantlib::quantizers_matching(quantizers, pattern);
+      if (matching.empty())
+        stage.params.fail("switch_on", "names of the recipe's quantizers (globs), weights or activations (\"" +
+                                           pattern + "\" matches none of " + name_list(quantizers) + ")");
+      for (const auto& quantizer : matching) {
+        const auto [it, fresh] = switched_by.emplace(quantizer.quantizer.get(), stage.params.path("switch_on"));
+        if (fresh) {
+          switches.push_back({quantizer.quantizer, stage.first_epoch});
+        } else if (it->second != stage.params.path("switch_on")) {
+          stage.params.fail("switch_on", "quantizers no earlier stage switches on (\"" + pattern + "\" names " +
+                                             quantizer.name + ", which " + it->second + " switches on)");
+        }
+      }
+    }
+  if (switches.empty()) return nullptr;
+  return std::make_shared<quantlib::StageSwitchController>(std::move(switches));
+}
+
+}  // namespace
 
 CheckpointResolver logbook_resolver(const Logbook& logbook) {
   return [&logbook](const Params& pretrained) {
@@ -68,6 +105,7 @@ BuiltNetwork build_network(const Topology& topology, const ExperimentConfig& con
                                                 config.section("training.quantize"));
     }
   }
+  if (auto switches = stage_switches(config, *built.network)) built.controllers.push_back(std::move(switches));
   return built;
 }
 

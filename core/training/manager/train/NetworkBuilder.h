@@ -31,7 +31,9 @@ CheckpointResolver logbook_resolver(const Logbook& logbook);
 // The name of the declarative recipe every topology has.
 inline constexpr const char* kRulesRecipe = "rules";
 
-// Without a resolver a config with network.pretrained is refused.
+// Without a resolver a config with network.pretrained is refused. With
+// training.stages the last controller switches each stage's quantizers on at
+// its first epoch (quantlib::StageSwitchController).
 BuiltNetwork build_network(const Topology& topology, const ExperimentConfig& config,
                            const CheckpointResolver& resolve_pretrained = {});
 

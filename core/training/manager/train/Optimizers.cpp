@@ -79,6 +79,14 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
+bool has_momentum(const torch::optim::Optimizer& optimizer) {
+  const auto& options = optimizer.param_groups().front().options();
+  return dynamic_cast<const torch::optim::SGDOptions*>(&options) ||
+         dynamic_cast<const torch::optim::RMSpropOptions*>(&options) ||
+         dynamic_cast<const torch::optim::AdamOptions*>(&options) ||
+         dynamic_cast<const torch::optim::AdamWOptions*>(&options);
+}
+
 bool set_momentum(torch::optim::Optimizer& optimizer, double momentum) {
   for (auto& group : optimizer.param_groups()) {
     auto& options = group.options();

@@ -19,5 +19,6 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 // SGD's and RMSprop's momentum, Adam's and AdamW's beta1; false for an
 // optimizer without one (Adagrad).
 bool set_momentum(torch::optim::Optimizer& optimizer, double momentum);
+bool has_momentum(const torch::optim::Optimizer& optimizer);
 
 }  // namespace quantlab

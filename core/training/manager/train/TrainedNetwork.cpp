@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "manager/data/Batcher.h"
-#include "manager/train/LrSchedule.h"
+#include "manager/train/StagedLrSchedule.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/Optimizers.h"
 #include "manager/train/Trainer.h"
@@ -18,8 +18,8 @@ TrainedNetwork load_trained_network(const Topology& topology, const Meter& meter
   // The optimizer and schedule only take their part of the checkpoint.
   auto optimizer = make_optimizer(config.section("training.optimizer"), built.network->parameters());
   const Target target = target_of(config, meter);
-  LrSchedule schedule = LrSchedule::make(config.section("training.lr_scheduler"), learning_rate(*optimizer),
-                                         target.metric, target.higher_is_better);
+  StagedLrSchedule schedule =
+      StagedLrSchedule::make(config, learning_rate(*optimizer), target.metric, target.higher_is_better);
   TrainedNetwork trained{built.network, std::move(built.controllers), {}};
   trained.progress =
       load_checkpoint(checkpoint, TrainingState{*trained.network, *optimizer, schedule, trained.controllers});

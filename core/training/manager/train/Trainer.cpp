@@ -312,6 +312,7 @@ struct Trainer::Impl {
   FoldHooks make_hooks(FoldSession& session, int fold, const FoldProgress& progress) {
     FoldHooks hooks;
     hooks.add(rank_agreement_hook(ranks, session, fold, config, log));
+    if (!config.stages.empty()) hooks.add(stage_hook(session, fold, config, log));
     hooks.add(controller_hook(session));
     if (!ranks.is_root()) return hooks;
     const Logbook& logbook = context.logbook;

@@ -12,7 +12,7 @@ namespace {
 
 using quantlib::nn::BinaryResidualBlock;
 
-// Zero conv weights and batch-norm shift, and RPReLU the identity: what is
+// Zero conv weights and batch-norm shift and statistics, and RPReLU the identity: what is
 // left of the block is its shortcut.
 void leave_only_the_shortcut(BinaryResidualBlock& block) {
   torch::NoGradGuard no_grad;
@@ -20,6 +20,10 @@ void leave_only_the_shortcut(BinaryResidualBlock& block) {
   p["conv.weight"].zero_();
   p["bn.bias"].zero_();
   p["act.beta"].fill_(1.0);
+  // The batch norm's statistics back to 0 and 1 after the training-mode forward.
+  auto b = block->named_buffers();
+  b["bn.running_mean"].zero_();
+  b["bn.running_var"].fill_(1.0);
 }
 
 TEST_CASE("BinaryResidualBlock is act(bn(conv(x)) + x) where the shape stays", "[binary_block]") {

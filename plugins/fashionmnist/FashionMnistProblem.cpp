@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "FashionMnistTopology.h"
+#include "BinaryCnn.h"
 #include "Mlp.h"
 #include "SimpleCnn.h"
 #include "quantlab/TopKErrorMeter.h"
@@ -90,6 +91,10 @@ std::vector<std::shared_ptr<quantlab::Topology>> FashionMnistProblem::topologies
           std::make_shared<FashionMnistTopology>(
               "MLP", [](const quantlab::Params& params) -> std::shared_ptr<quantlab::Network> {
                 return std::make_shared<Mlp>(MlpOptions::from(params));
+              }),
+          std::make_shared<FashionMnistTopology>(
+              "BinaryCNN", [](const quantlab::Params& params) -> std::shared_ptr<quantlab::Network> {
+                return std::make_shared<BinaryCnn>(BinaryCnnOptions::from(params));
               })};
 }
 

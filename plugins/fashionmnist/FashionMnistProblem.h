@@ -25,7 +25,7 @@ class FashionMnistProblem : public quantlab::Problem {
   std::shared_ptr<quantlab::Dataset> dataset(quantlab::Partition partition,
                                              const std::filesystem::path& data_dir) const override;
   std::unique_ptr<quantlab::Meter> meter() const override;
-  // SimpleCNN and MLP.
+  // SimpleCNN, MLP and BinaryCNN.
   std::vector<std::shared_ptr<quantlab::Topology>> topologies() const override;
 };
 

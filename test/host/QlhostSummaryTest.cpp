@@ -161,5 +161,35 @@ TEST_CASE("qlhost summary: every shipped SimpleCNN config shrinks the model and 
   CHECK(empty_folder(home.path()));
 }
 
+TEST_CASE("qlhost summary counts BinaryCNN binary-w1a1's block convs as 1-bit weights times 1-bit inputs",
+          "[summary][qlhost]") {
+  test::TempDir home;
+  const auto result = test::run_process(
+      {test::qlhost_path(), "summary", "--plugin", test::plugin_path("fashionmnist"), "--topology", "BinaryCNN",
+       "--home", home.path().string(), "--config",
+       (fs::path(QUANTLAB_SOURCE_DIR) / "configs" / "fashionmnist" / "BinaryCNN.binary-w1a1.yaml").string()});
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  // name, type, output, params, MACs, W bits, A bits, BOPs
+  const std::regex row(R"((layer[0-9]\.[0-9]\.conv) +QuantConv2d +\S+ +\S+ +(\S+) +(\S+) +(\S+) +(\S+))");
+  int binary_convs = 0;
+  for (auto it = std::sregex_iterator(result.output.begin(), result.output.end(), row); it != std::sregex_iterator();
+       ++it) {
+    const std::smatch& match = *it;
+    INFO(match[1].str());
+    CHECK(match[3].str() == "1");
+    CHECK(match[4].str() == "1");
+    CHECK(match[5].str() == match[2].str());  // BOPs = MACs x 1 x 1
+    ++binary_convs;
+  }
+  CHECK(binary_convs == 4);
+  const auto found = totals(result.output);
+  REQUIRE(found.size() == 2);
+  CHECK(found[1].macs == found[0].macs);
+  CHECK(found[1].size_bytes < found[0].size_bytes / 8);
+  CHECK(found[1].bops < found[0].bops / 100);
+  CHECK(empty_folder(home.path()));
+}
+
 }  // namespace
 }  // namespace QUANTLAB_TEST_FILE

@@ -35,12 +35,12 @@ constexpr double kStd = 0.3530;
 
 }  // namespace
 
-TEST_CASE("the plugin describes itself as fashionmnist with SimpleCNN and MLP", "[fashionmnist]") {
+TEST_CASE("the plugin describes itself as fashionmnist with SimpleCNN, MLP and BinaryCNN", "[fashionmnist]") {
   const auto& plugin = fashionmnist::test::plugin();
   CHECK(plugin.name == "fashionmnist");
   std::vector<std::string> names;
   for (const auto& candidate : plugin.problem->topologies()) names.push_back(candidate->name());
-  CHECK(names == std::vector<std::string>{"SimpleCNN", "MLP"});
+  CHECK(names == std::vector<std::string>{"SimpleCNN", "MLP", "BinaryCNN"});
   CHECK(topology("SimpleCNN")->recipes().empty());
   CHECK(topology("MLP")->recipes().empty());
 }
@@ -191,7 +191,7 @@ TEST_CASE("graph editing changes what the plugin's SimpleCNN computes", "[fashio
 }
 
 TEST_CASE("default configs are the YAML files in configs/fashionmnist", "[fashionmnist]") {
-  for (const std::string name : {"SimpleCNN", "MLP"}) {
+  for (const std::string name : {"SimpleCNN", "MLP", "BinaryCNN"}) {
     INFO(name);
     const auto file = std::filesystem::path(QUANTLAB_SOURCE_DIR) / "configs/fashionmnist" / (name + ".yaml");
     const std::string text = topology(name)->default_config();

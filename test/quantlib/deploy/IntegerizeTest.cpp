@@ -17,6 +17,7 @@
 #include "quantlib/algorithms/inq/InqQuantizer.h"
 #include "quantlib/algorithms/lsq/LsqQuantizer.h"
 #include "quantlib/algorithms/pact/PactQuantizer.h"
+#include "quantlib/algorithms/rsign/RSignQuantizer.h"
 #include "quantlib/nn/QuantConv2d.h"
 #include "quantlib/nn/QuantLinear.h"
 #include "quantlib/algorithms/ste/SteQuantizer.h"
@@ -370,6 +371,32 @@ TEST_CASE("integerize turns ternary and binary activations into thresholds", "[d
   int64_t threshold_nodes = 0;
   for (const auto& node : integer.nodes) threshold_nodes += node.thresholds.defined() ? 1 : 0;
   CHECK(threshold_nodes == 2);
+}
+
+TEST_CASE("integerize turns RSign's learned per-channel thresholds into per-channel thresholds", "[deploy]") {
+  SmallCnn net;
+  quantize_weights(net, {"conv1", "fc1", "fc2"}, [](int64_t c) { return std::make_shared<nn::UniformWeightQuantizer>(8, c); });
+  quantize_weights(net, {"conv2"}, [](int64_t c) {
+    return std::make_shared<nn::BinaryQuantizer>(nn::BinaryQuantizer::Kind::Weights, c);
+  });
+  // In place of relu1 / relu2: sign(bn(x) - b_c), so conv2 and fc1 read +-1.
+  net.set_output_quantizer("relu1", std::make_shared<nn::RSignQuantizer>(6), true);
+  net.set_output_quantizer("relu2", std::make_shared<nn::RSignQuantizer>(8), true);
+  quantize_activations(net, {"relu3"}, pact8, true);
+  const auto forward = [&](const Tensor& x) { return net.forward(x); };
+  train_steps(net, forward, {0, 1, 8, 8});
+  {
+    // Thresholds well away from 0 and from each other, as trained ones are.
+    torch::NoGradGuard no_grad;
+    for (auto& p : net.named_parameters())
+      if (p.key().find("threshold") != std::string::npos) p.value().copy_(torch::randn(p.value().sizes()) * 0.5);
+  }
+  IntegerNetwork integer;
+  require_agreement(integerize_and_compare(net, forward, {0, 1, 8, 8}, &integer));
+  std::vector<int64_t> rows;
+  for (const auto& node : integer.nodes)
+    if (node.thresholds.defined()) rows.push_back(node.thresholds.size(0));
+  CHECK(rows == std::vector<int64_t>{6, 8});
 }
 
 namespace {

@@ -19,6 +19,7 @@ Algorithm binary_algorithm();
 Algorithm ternary_algorithm();
 Algorithm inq_algorithm();
 Algorithm ana_algorithm();
+Algorithm rsign_algorithm();
 
 namespace {
 
@@ -34,7 +35,7 @@ void check_and_add(std::deque<Algorithm>& algorithms, Algorithm algorithm) {
 struct Registry {
   Registry() {
     for (auto* builtin : {pact_algorithm, lsq_algorithm, tqt_algorithm, ste_algorithm, uniform_algorithm,
-                          binary_algorithm, ternary_algorithm, inq_algorithm, ana_algorithm})
+                          binary_algorithm, ternary_algorithm, inq_algorithm, ana_algorithm, rsign_algorithm})
       check_and_add(algorithms, builtin());
   }
   std::mutex mutex;

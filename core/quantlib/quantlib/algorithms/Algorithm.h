@@ -29,6 +29,10 @@ struct QuantizerFactory {
   // A new quantizer for `weight` (per-channel quantizers get one scale per
   // slice along dim 0), or for an activation when `weight` is undefined.
   std::function<std::shared_ptr<nn::Quantizer>(const torch::Tensor& weight)> make;
+  // Set instead of `make` by activation quantizers with per-channel
+  // parameters (RSign's thresholds): a new quantizer for an activation of
+  // `channels` channels (dim 1), which the recipe reads from the layer.
+  std::function<std::shared_ptr<nn::Quantizer>(int64_t channels)> make_for_channels;
   // The controller of every quantizer this factory made; `name` names it in logs.
   std::function<std::shared_ptr<Controller>(const std::string& name, const Quantizers& quantizers)> make_controller;
   // True when the activation quantizer clips at 0 and gives inputs below 0 no

@@ -26,7 +26,7 @@
 // Supported activation quantizers: those whose integer grid is uniform per
 //   tensor or a set of thresholds (today PACT signed/unsigned with nearest or
 //   floor rounding, LSQ and TQT per tensor, STE with an odd number of levels,
-//   ternary and binary activations); a quantizer without one is refused with
+//   ternary and binary activations, RSign per channel); a quantizer without one is refused with
 //   the reason its grid gives.
 // Supported ops between layers: aten::add / aten::add_ of two tensors (a
 //   residual sum: the step sizes are aligned in the requantization that

@@ -38,6 +38,14 @@ IntegerGrid IntegerGrid::of_thresholds(std::vector<IntegerThreshold> thresholds,
   return grid;
 }
 
+IntegerGrid IntegerGrid::of_channel_thresholds(torch::Tensor thresholds, int64_t lo, int64_t gain) {
+  TORCH_CHECK(thresholds.dim() == 2, "IntegerGrid: per-channel thresholds are [C, T], got ", thresholds.sizes());
+  IntegerGrid grid = of_thresholds({}, lo, gain);
+  grid.hi = lo + gain * thresholds.size(1);
+  grid.channel_thresholds = thresholds.detach().to(torch::kDouble).contiguous();
+  return grid;
+}
+
 IntegerGrid IntegerGrid::multiples() {
   IntegerGrid grid;
   grid.form = Form::Multiples;

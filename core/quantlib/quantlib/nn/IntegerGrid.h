@@ -27,7 +27,7 @@ struct IntegerGrid {
     // quantized per output channel.
     Uniform,
     // Activations: q(x) = lo + gain * (number of thresholds x reaches), in
-    // units of step (binary and ternary activations).
+    // units of step (binary and ternary activations; per channel for RSign).
     Thresholds,
     // Weights: every quantized value is an integer multiple of the smallest
     // nonzero magnitude of its output channel (INQ's powers of two, binary
@@ -42,6 +42,9 @@ struct IntegerGrid {
   int64_t hi = 0;
   ops::Rounding rounding = ops::Rounding::Nearest;
   std::vector<IntegerThreshold> thresholds;  // ascending
+  // Per-channel thresholds instead of `thresholds`: float64 [C, T], ascending
+  // along dim 1, each reached when x >= value; c is the index along dim 1 of x.
+  torch::Tensor channel_thresholds;
   int64_t gain = 1;
 
   static IntegerGrid none(std::string reason);
@@ -52,6 +55,7 @@ struct IntegerGrid {
   static IntegerGrid of_bits(torch::Tensor step, int64_t bits, ops::Signedness signedness, bool symmetric,
                              ops::Rounding rounding = ops::Rounding::Nearest);
   static IntegerGrid of_thresholds(std::vector<IntegerThreshold> thresholds, int64_t lo, int64_t gain);
+  static IntegerGrid of_channel_thresholds(torch::Tensor thresholds, int64_t lo, int64_t gain);
   static IntegerGrid multiples();
 
   bool is_signed() const { return lo < 0; }

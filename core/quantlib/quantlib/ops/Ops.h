@@ -6,6 +6,7 @@
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/ops/Pact.h"
 #include "quantlib/ops/QuantizerOptions.h"
+#include "quantlib/ops/RSign.h"
 #include "quantlib/ops/Reference.h"
 #include "quantlib/ops/SymmetricUniform.h"
 #include "quantlib/ops/Ternary.h"

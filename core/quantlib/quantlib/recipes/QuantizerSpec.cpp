@@ -24,6 +24,16 @@ QuantizerSpec QuantizerSpec::parse(const Params& spec, Role role) {
   return QuantizerSpec(spec, role, name, std::move(factory));
 }
 
+std::shared_ptr<nn::Quantizer> QuantizerSpec::make(const torch::Tensor& weight) const {
+  TORCH_CHECK(factory_.make, "QuantizerSpec: ", algorithm_, " needs the activation's channel count (make_for_channels)");
+  return factory_.make(weight);
+}
+
+std::shared_ptr<nn::Quantizer> QuantizerSpec::make_for_channels(int64_t channels) const {
+  if (!factory_.make_for_channels) return make();
+  return factory_.make_for_channels(channels);
+}
+
 std::string QuantizerSpec::describe() const {
   std::string text = algorithm_ + (role_ == Role::Weight ? " weight" : " activation");
   if (spec_.has("bits")) text += " " + std::to_string(spec_.get<int64_t>("bits")) + "-bit";

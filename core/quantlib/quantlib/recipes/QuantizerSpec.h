@@ -25,7 +25,11 @@ class QuantizerSpec {
   static QuantizerSpec parse(const quantlab::Params& spec, Role role);
 
   // A new quantizer for `weight`, or for an activation when `weight` is undefined.
-  std::shared_ptr<nn::Quantizer> make(const torch::Tensor& weight = {}) const { return factory_.make(weight); }
+  std::shared_ptr<nn::Quantizer> make(const torch::Tensor& weight = {}) const;
+  // True when the quantizer needs its activation's channel count (RSign):
+  // then make_for_channels makes it, not make.
+  bool needs_channels() const { return static_cast<bool>(factory_.make_for_channels); }
+  std::shared_ptr<nn::Quantizer> make_for_channels(int64_t channels) const;
   // The controller of every quantizer made from this spec; `name` names it in logs.
   std::shared_ptr<Controller> make_controller(const std::string& name, const Quantizers& quantizers) const {
     return factory_.make_controller(name, quantizers);

@@ -4,6 +4,10 @@
 #include <set>
 #include <stdexcept>
 
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
 #include "quantlib/graph/Edit.h"
 #include "quantlib/graph/FoldBatchNorm.h"
 #include "quantlib/graph/Layer.h"
@@ -41,6 +45,22 @@ torch::Tensor weight_of(const nn::QuantizedLayer& twin) {
   if (const auto* conv = dynamic_cast<const nn::QuantConv2dImpl*>(&twin)) return conv->conv()->weight;
   if (const auto* linear = dynamic_cast<const nn::QuantLinearImpl*>(&twin)) return linear->linear()->weight;
   TORCH_CHECK(false, "apply_rules: a twin of unknown type ", twin.name());
+}
+
+// The channel count (dim 1) of what enters (`input`) or leaves a layer, or 0
+// where the layer does not tell: convolutions, linear layers, batch norms.
+int64_t activation_channels(const torch::nn::Module& layer, const std::string& slot) {
+  const bool input = slot == "input";
+  const torch::nn::Module* plain = &layer;
+  if (const auto* conv = dynamic_cast<const nn::QuantConv2dImpl*>(&layer)) plain = conv->conv().get();
+  if (const auto* linear = dynamic_cast<const nn::QuantLinearImpl*>(&layer)) plain = linear->linear().get();
+  if (const auto* conv = dynamic_cast<const torch::nn::Conv2dImpl*>(plain))
+    return input ? conv->options.in_channels() : conv->options.out_channels();
+  if (const auto* linear = dynamic_cast<const torch::nn::LinearImpl*>(plain))
+    return input ? linear->options.in_features() : linear->options.out_features();
+  if (const auto* bn = dynamic_cast<const torch::nn::BatchNorm2dImpl*>(plain)) return bn->options.num_features();
+  if (const auto* bn = dynamic_cast<const torch::nn::BatchNorm1dImpl*>(plain)) return bn->options.num_features();
+  return 0;
 }
 
 // `replace` is an output quantizer that substitutes the layer (a ReLU).
@@ -126,6 +146,7 @@ Controllers apply_rules(torch::nn::Module& network, const Params& params) {
   // a refused rule leaves the network unedited.
   std::vector<std::vector<graph::Layer>> selections;
   std::map<std::string, std::string> claimed;  // "layer/role" -> the rule that quantized it
+  std::map<std::string, int64_t> channels;      // "layer/role" -> channels, for quantizers that need them
   for (const auto& rule : parsed) {
     const auto layers = graph::select(network, rule.selection);
     if (layers.empty())
@@ -148,6 +169,14 @@ Controllers apply_rules(torch::nn::Module& network, const Params& params) {
         if (role != "weight" && layer.parent == nullptr)
           rule.params.fail("select", "layers a quantlib Block calls by name, so a quantizer can be put at their " +
                                          role + " (" + layer.name + " is not)");
+        if (role != "weight" && spec.needs_channels()) {
+          const int64_t count = activation_channels(*layer.module, slot_of(role));
+          if (count <= 0)
+            rule.params.fail("select", "layers whose " + slot_of(role) + " channel count the recipe can read for " +
+                                           spec.describe() + " (Conv2d, Linear, BatchNorm; " + layer.name +
+                                           " is a " + layer.type + ")");
+          channels[layer.name + "/" + role] = count;
+        }
       }
     selections.push_back(layers);
   }
@@ -166,7 +195,8 @@ Controllers apply_rules(torch::nn::Module& network, const Params& params) {
         }
       } else {
         for (const auto& layer : layers) {
-          auto quantizer = spec.make();
+          auto quantizer = spec.needs_channels() ? spec.make_for_channels(channels.at(layer.name + "/" + role))
+                                                 : spec.make();
           if (role == "input")
             graph::insert_before(network, layer.name, quantizer);
           else if (role == "replace")

@@ -71,16 +71,31 @@ Value Builder::quantize(const Value& v, nn::Quantizer& q, const std::string& lay
   node.bits = spec.bits;
   node.is_signed = spec.grid.is_signed();
   if (spec.grid.form == nn::IntegerGrid::Form::Thresholds) {
-    std::vector<int64_t> ts;
-    for (const auto& [t, strict] : spec.grid.thresholds) {
+    const auto integer_threshold = [&](double t, bool strict) {
       const double scaled = std::ldexp(t, static_cast<int>(shift));
       int64_t threshold = strict ? static_cast<int64_t>(std::floor(scaled)) + 1 : static_cast<int64_t>(std::ceil(scaled));
       // relu(x) >= T holds for every x when T <= 0; min(x, cap) >= T never when T > cap.
       if (a.relu && threshold <= 0) threshold = std::numeric_limits<int64_t>::min();
       if (a.cap && (strict ? t >= *a.cap : t > *a.cap)) threshold = std::numeric_limits<int64_t>::max();
-      ts.push_back(threshold);
+      return threshold;
+    };
+    std::vector<int64_t> ts;
+    int64_t rows = 1;
+    if (spec.grid.channel_thresholds.defined()) {
+      // Per-channel thresholds (RSign), each reached at x >= value.
+      const Tensor values = spec.grid.channel_thresholds;
+      rows = values.size(0);
+      int64_t channels = a.b.numel();
+      for (const auto& term : a.terms) channels = std::max<int64_t>(channels, term.a.numel());
+      if (channels > 1 && rows != channels)
+        fail("layer '" + layer + "': " + spec.what + " has " + std::to_string(rows) + " channel thresholds for " +
+             std::to_string(channels) + " channels");
+      const auto* data = values.data_ptr<double>();
+      for (int64_t i = 0; i < values.numel(); ++i) ts.push_back(integer_threshold(data[i], false));
+    } else {
+      for (const auto& [t, strict] : spec.grid.thresholds) ts.push_back(integer_threshold(t, strict));
     }
-    node.thresholds = torch::tensor(ts, torch::kLong).reshape({1, -1});
+    node.thresholds = torch::tensor(ts, torch::kLong).reshape({rows, -1});
     node.threshold_gain = spec.grid.gain;
   } else if (a.relu) {
     node.lo = std::max<int64_t>(node.lo, 0);

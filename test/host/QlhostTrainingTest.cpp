@@ -394,11 +394,11 @@ TEST_CASE("mpirun with two ranks trains one experiment", "[qlhost][e2e][mpi]") {
   CHECK(logbook.list_experiments() == std::vector<int>{0});
   CHECK(fs::exists(logbook.epoch_checkpoint(0, 0, 1)));
   CHECK_THAT(result.output, Catch::Contains("2 rank(s)"));
-  // SimpleCNN.yaml's lr 0.05, times 2 ranks.
-  CHECK_THAT(result.output, Catch::Contains("| lr 0.1 |"));
+  // SimpleCNN.yaml's lr 0.1 (at the cosine's first epoch), times 2 ranks.
+  CHECK_THAT(result.output, Catch::Contains("| lr 0.2 |"));
   const auto rates = scalar_values(logbook.stats_dir(0, 0), "learning_rate");
   REQUIRE(rates.size() == 1);
-  CHECK(rates[0] == Approx(0.1).epsilon(1e-6));  // TensorBoard keeps float32
+  CHECK(rates[0] == Approx(0.2).epsilon(1e-6));  // TensorBoard keeps float32
 }
 
 TEST_CASE("mpirun resumes a k-fold experiment whose first fold is complete", "[qlhost][e2e][mpi]") {

@@ -98,7 +98,7 @@ TEST_CASE("training.distributed: defaults, values and bad values", "[config]") {
   CHECK(error_of(base + "{overlap: sometimes}\n").find("c.yaml: training.distributed.overlap: expected") == 0);
 }
 
-TEST_CASE("training.stages: ranges in order covering the epochs; each bad range names its stage", "[config][stages]") {
+TEST_CASE("training.stages: ranges in order covering the epochs, and each bad range names its stage", "[config][stages]") {
   const std::string base = "experiment: {n_epochs: 8}\nnetwork: {class: SimpleCNN}\ntraining:\n"
                            "  loss_function: {class: CrossEntropyLoss}\n  optimizer: {class: SGD}\n  stages: ";
   CHECK(parse_text(kValid).stages.empty());

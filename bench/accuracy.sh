@@ -165,7 +165,7 @@ model_kib() {
   [[ -n "$dir" && -f "$dir/config.yaml" ]] || { echo "?"; return; }
   bytes="$("$qlhost" summary --plugin "$plugin" --topology "$topology" --config "$dir/config.yaml" \
             --set network.pretrained=null --set training.distill=null ${home:+--home "$home"} 2>/dev/null |
-           sed -n 's/.*model size \([0-9,]*\) bytes.*/\1/p' | head -n 1 | tr -d ,)"
+           sed -n 's/.*model size \([0-9,]*\) bytes.*/\1/p' | tail -n 1 | tr -d ,)"
   [[ -n "$bytes" ]] && awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1024 }' || echo "?"
 }
 

@@ -27,20 +27,9 @@ namespace po = boost::program_options;
 namespace quantlab {
 namespace {
 
-// The experiment's network without quantization: network.quantize and
-// training.quantize dropped, nothing pretrained.
+// The experiment's network without quantization.
 std::shared_ptr<Network> fp32_network(const Topology& topology, const ExperimentConfig& config) {
-  YAML::Node root = YAML::Clone(config.root);
-  if (root["network"]) {
-    root["network"].remove("quantize");
-    root["network"].remove("pretrained");
-  }
-  if (root["training"]) {
-    root["training"].remove("quantize");
-    root["training"].remove("stages");  // they name the recipe's quantizers
-  }
-  const ExperimentConfig plain = ExperimentConfig::parse(root, config.source + " without its recipe");
-  std::shared_ptr<Network> network = build_network(topology, plain).network;
+  std::shared_ptr<Network> network = build_network(topology, without_recipe(config)).network;
   network->eval();
   return network;
 }

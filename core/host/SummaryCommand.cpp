@@ -110,11 +110,8 @@ int summary_command(const Arguments& arguments) {
   const std::string& source = text.source;
   // The summary counts, it never needs trained weights.
   apply_override(root, "network.pretrained=null");
-  YAML::Node plain_root = YAML::Clone(root);
-  apply_override(plain_root, "network.quantize=null");
-  apply_override(plain_root, "training.stages=null");  // they name the recipe's quantizers
   const ExperimentConfig config = ExperimentConfig::parse(root, source);
-  const ExperimentConfig plain_config = ExperimentConfig::parse(plain_root, source);
+  const ExperimentConfig plain_config = without_recipe(config);
 
   // The data folder a run uses, read only: a run would make it, the summary
   // only reads what is there. Without the data set, a topology that says its

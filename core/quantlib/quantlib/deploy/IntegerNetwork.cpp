@@ -7,19 +7,12 @@
 #include <sstream>
 
 #include "quantlib/deploy/RequantArithmetic.h"
+#include "quantlib/ops/AlongChannels.h"
 
 namespace quantlib::deploy {
 namespace {
 
 using torch::Tensor;
-
-// A per-channel (C elements) or per-tensor (1 element) parameter shaped to
-// broadcast along dim 1 of a `dims`-dimensional tensor.
-Tensor along_channels(const Tensor& values, int64_t dims) {
-  std::vector<int64_t> shape(static_cast<size_t>(dims), 1);
-  if (values.numel() > 1) shape[1] = values.numel();
-  return values.reshape(shape);
-}
 
 // Windows of a padded NCHW tensor: [N, C, Ho, Wo, kh, kw] (a view when no
 // dilation). Padding uses `fill`.

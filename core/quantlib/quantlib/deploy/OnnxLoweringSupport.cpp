@@ -18,12 +18,6 @@ void unsupported(const IntegerNode& node, const std::string& why) {
   throw quantlab::ConfigError("ONNX export: " + layer_text(node) + ": " + why);
 }
 
-torch::Tensor along_channels(const torch::Tensor& values, int64_t rank) {
-  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
-  if (values.numel() > 1) shape[1] = values.numel();
-  return values.reshape(shape);
-}
-
 std::array<int64_t, 2> ceil_mode_extra(const IntegerNode& node, const std::vector<int64_t>& input_shape,
                                        std::array<int64_t, 2> kernel) {
   std::array<int64_t, 2> extra{0, 0};

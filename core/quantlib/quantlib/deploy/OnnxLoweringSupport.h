@@ -13,6 +13,7 @@
 #include <torch/types.h>
 
 #include "quantlib/deploy/IntegerNetwork.h"
+#include "quantlib/ops/AlongChannels.h"
 
 namespace quantlib::deploy::onnx_lowering {
 
@@ -21,9 +22,7 @@ std::string layer_text(const IntegerNode& node);
 // quantlab::ConfigError "ONNX export: <layer>: <why>".
 [[noreturn]] void unsupported(const IntegerNode& node, const std::string& why);
 
-// A per-channel (C elements) or per-tensor (1 element) parameter shaped to
-// broadcast along dim 1 of a rank-`rank` tensor, as the executor does.
-torch::Tensor along_channels(const torch::Tensor& values, int64_t rank);
+using quantlib::along_channels;
 
 // Padding at the end of each spatial dim that torch's ceil_mode adds (the
 // executor's rule), so ONNX can pool with explicit asymmetric pads instead.

@@ -4,16 +4,9 @@
 
 #include <torch/torch.h>
 
+#include "quantlib/ops/AlongChannels.h"
+
 namespace quantlib::nn {
-namespace {
-
-torch::Tensor along_channels(const torch::Tensor& parameter, int64_t dims) {
-  std::vector<int64_t> shape(static_cast<size_t>(dims), 1);
-  shape[1] = parameter.numel();
-  return parameter.reshape(shape);
-}
-
-}  // namespace
 
 RPReLUImpl::RPReLUImpl(std::int64_t channels, double slope) {
   TORCH_CHECK(channels > 0, "RPReLU: needs a positive channel count, got ", channels);

@@ -4,6 +4,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlib/ops/AlongChannels.h"
 #include "quantlib/ops/OpChecks.h"
 
 namespace quantlib::ops {
@@ -15,12 +16,6 @@ using torch::autograd::variable_list;
 constexpr const char* kOp = "rsign";
 
 // b [C] as a tensor that broadcasts along dim 1 of a tensor of `dims` dims.
-torch::Tensor along_channels(const torch::Tensor& b, int64_t dims) {
-  std::vector<int64_t> shape(static_cast<size_t>(dims), 1);
-  shape[1] = b.numel();
-  return b.reshape(shape);
-}
-
 class RSignFunction : public torch::autograd::Function<RSignFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& threshold) {

@@ -44,6 +44,13 @@ std::shared_ptr<quantlib::Controller> stage_switches(const ExperimentConfig& con
 
 }  // namespace
 
+ExperimentConfig without_recipe(const ExperimentConfig& config) {
+  YAML::Node root = YAML::Clone(config.root);
+  for (const char* key : {"network.quantize", "network.pretrained", "training.quantize", "training.stages"})
+    apply_override(root, std::string(key) + "=null");
+  return ExperimentConfig::parse(root, config.source);
+}
+
 CheckpointResolver logbook_resolver(const Logbook& logbook) {
   return [&logbook](const Params& pretrained) {
     pretrained.only({"exp_id", "fold", "checkpoint"});

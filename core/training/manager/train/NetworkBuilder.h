@@ -31,6 +31,12 @@ CheckpointResolver logbook_resolver(const Logbook& logbook);
 // The name of the declarative recipe every topology has.
 inline constexpr const char* kRulesRecipe = "rules";
 
+// The same config without quantization and without trained weights:
+// network.quantize, network.pretrained, training.quantize and training.stages
+// (which name the recipe's quantizers) dropped. `qlhost summary` and
+// `qlhost bench` measure the full-precision network of a config with it.
+ExperimentConfig without_recipe(const ExperimentConfig& config);
+
 // Without a resolver a config with network.pretrained is refused. With
 // training.stages the last controller switches each stage's quantizers on at
 // its first epoch (quantlib::StageSwitchController).

@@ -161,7 +161,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   top.only({"experiment", "data", "network", "training", "logging"});
 
   const Params experiment = top.at("experiment");
-  experiment.only({"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every", "threads"});
+  experiment.only({"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every", "threads", "origin"});
   config.n_folds = positive<int>(experiment, "n_folds", 1);
   config.n_epochs = positive<int>(experiment, "n_epochs", 1);
   if (experiment.has("seed")) {
@@ -172,6 +172,7 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   if (experiment.has("target_metric")) config.target_metric = experiment.get<std::string>("target_metric");
   config.ckpt_every = positive<int>(experiment, "ckpt_every", 5);
   config.threads = optional_positive<int>(experiment, "threads");
+  if (experiment.has("origin")) config.origin = experiment.get<std::string>("origin");
 
   const Params data = top.at("data");
   data.only({"bs_train", "bs_valid", "augment", "max_train_samples", "max_valid_samples", "workers", "prefetch",

@@ -41,6 +41,9 @@ struct ExperimentConfig {
   // split over threads differently give different results, so a resume keeps
   // the count of the first run unless told otherwise.
   std::optional<int> threads;
+  // experiment.origin: what produced this config, e.g. "select weights=300KiB"
+  // as `qlhost select` writes it; compare and report label the experiment with it.
+  std::optional<std::string> origin;
 
   std::int64_t bs_train = 128;
   std::int64_t bs_valid = 1000;

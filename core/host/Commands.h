@@ -1,6 +1,7 @@
 #pragma once
 // qlhost's sub-commands. Each takes the arguments after its name and returns
 // the exit status; user errors are thrown as quantlab::UserError.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ int compare_command(const Arguments& arguments);  // compare --plugin P [--sweep
 int report_command(const Arguments& arguments);   // report --plugin P [--sweep NAME] --out FILE
 int export_command(const Arguments& arguments);   // export --plugin P --topology T --exp-id N --out FILE
 int bench_command(const Arguments& arguments);    // bench --plugin P --topology T --exp-id N [--batch B]
+int sensitivity_command(const Arguments& arguments, Communicator& communicator);  // sensitivity ... --exp-id N
+int select_command(const Arguments& arguments);   // select ... --exp-id N --budget KIND=VALUE
+
+// "2,3,4,8" -> {2, 3, 4, 8}, sorted, each in [2, 16]; ConfigError naming `option` otherwise.
+std::vector<int64_t> parse_bit_widths(const std::string& text, const std::string& option);
+
+// Intra-op threads per rank by default: this machine's cores shared by its ranks.
+int default_threads(const Communicator& communicator);
 
 // Reads a sub-command's options into `values`, required ones checked; false
 // when --help was asked for, after printing the options.

@@ -91,11 +91,6 @@ std::uint64_t draw_seed() {
   return (static_cast<std::uint64_t>(device()) << 16 ^ device()) % 1000000007ull;
 }
 
-int default_threads(const Communicator& communicator) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / std::max(1, communicator.local_size()));
-}
-
 std::string yaml_text(const YAML::Node& node) {
   YAML::Emitter out;
   out << node;
@@ -128,6 +123,11 @@ bool parse_command_line(const Arguments& arguments, const po::options_descriptio
   }
   po::notify(values);
   return true;
+}
+
+int default_threads(const Communicator& communicator) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, communicator.local_size()));
 }
 
 int run_experiment(const Arguments& arguments, Communicator& communicator) {

@@ -22,6 +22,8 @@ constexpr const char* kUsage = R"(usage:
   qlhost report --plugin PATH [--sweep NAME] --out FILE.html   leaderboard, Pareto fronts, learning curves
   qlhost export --plugin PATH --topology NAME --exp-id N --out FILE.onnx   the integerized network as ONNX
   qlhost bench --plugin PATH --topology NAME --exp-id N [--batch B]   fp32, fake-quantized and integer speed
+  qlhost sensitivity --plugin PATH --topology NAME --exp-id N [--bits 2,3,4,8]   per-layer sensitivity to bits
+  qlhost select --plugin PATH --topology NAME --exp-id N --budget weights=300KiB   mixed-precision configs
 Run `qlhost --help` for the experiment options, `qlhost COMMAND --help` for a command's.
 )";
 
@@ -44,6 +46,10 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
     return quantlab::export_command({arguments.begin() + 1, arguments.end()});
   if (!arguments.empty() && arguments[0] == "bench")
     return quantlab::bench_command({arguments.begin() + 1, arguments.end()});
+  if (!arguments.empty() && arguments[0] == "sensitivity")
+    return quantlab::sensitivity_command({arguments.begin() + 1, arguments.end()}, communicator);
+  if (!arguments.empty() && arguments[0] == "select")
+    return quantlab::select_command({arguments.begin() + 1, arguments.end()});
   if (arguments.empty()) {
     std::cout << kUsage;
     return 0;
@@ -51,7 +57,7 @@ int dispatch(const quantlab::Arguments& arguments, quantlab::Communicator& commu
   if (arguments[0].rfind("-", 0) != 0)
     throw quantlab::ConfigError("qlhost " + arguments[0] +
                                 ": unknown command (expected storage, problem, plugin, summary, sweep, compare, "
-                                "report, export, bench, or options such as --plugin)");
+                                "report, export, bench, sensitivity, select, or options such as --plugin)");
   return quantlab::run_experiment(arguments, communicator);
 }
 

@@ -7,7 +7,6 @@
 #include "quantlab/Errors.h"
 
 namespace quantlab {
-namespace {
 
 Loss make_loss(const Topology& topology, const Params& section) {
   if (Loss loss = topology.loss(section)) return loss;
@@ -33,8 +32,6 @@ Loss make_loss(const Topology& topology, const Params& section) {
   }
   section.fail("class", "CrossEntropyLoss or a loss of topology " + topology.name());
 }
-
-}  // namespace
 
 FoldSession build_session(const Topology& topology, const ExperimentConfig& config, const Target& target,
                           const Logbook& logbook) {

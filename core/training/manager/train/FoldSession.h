@@ -35,6 +35,10 @@ struct FoldSession {
   TrainingState state() { return {*network, *optimizer, schedule, controllers}; }
 };
 
+// The loss of training.loss_function (`section`): the topology's own, else
+// CrossEntropyLoss; ConfigError naming the key otherwise.
+Loss make_loss(const Topology& topology, const Params& section);
+
 // network.pretrained is looked up in `logbook`; ConfigError for what the
 // config gets wrong.
 FoldSession build_session(const Topology& topology, const ExperimentConfig& config, const Target& target,

@@ -118,7 +118,6 @@ TEST_CASE("bad learned-bits keys and a bit penalty with nothing to penalize are 
           "created",
           "[qlhost][e2e][learnedbits][errors]") {
   test::TempDir home;
-  const Logbook logbook(logs(home.path()));
   const auto refused = [&](const std::vector<std::string>& options, const std::string& expected) {
     const auto result = test::run_process(fashionmnist(home.path(), options));
     INFO(result.output);
@@ -145,7 +144,7 @@ TEST_CASE("bad learned-bits keys and a bit penalty with nothing to penalize are 
   std::vector<std::string> fixed = test::quick_run(run);
   fixed.insert(fixed.end(), {"--set", "training.bit_penalty={cost: bops, target: 100M}"});
   refused(fixed, "training.bit_penalty: expected a recipe that learns bit-widths");
-  CHECK(logbook.list_experiments().empty());
+  CHECK((!fs::exists(logs(home.path())) || Logbook(logs(home.path())).list_experiments().empty()));
 }
 
 }  // namespace

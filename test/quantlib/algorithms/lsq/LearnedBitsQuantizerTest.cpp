@@ -123,7 +123,7 @@ TEST_CASE("learned bits: the output mixes LSQ at the two bit-widths around b, an
   CHECK(torch::allclose(quantizer.named_parameters()["step"].grad(), step.grad(), 1e-4, 1e-7));
 }
 
-TEST_CASE("learned bits: the first batch sets LSQ's step at the nearest bits; bits() is ceil(b) until frozen, then "
+TEST_CASE("learned bits: the first batch sets LSQ's step at the nearest bits, bits() is ceil(b) until frozen, then "
           "the rounded b, and the frozen quantizer is LSQ at those bits",
           "[quantnn][learnedbits]") {
   torch::manual_seed(12);

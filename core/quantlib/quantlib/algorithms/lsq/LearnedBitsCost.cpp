@@ -60,13 +60,15 @@ LearnedBitsCost::LearnedBitsCost(torch::nn::Module& network, const graph::Networ
 }
 
 torch::Tensor LearnedBitsCost::value() const {
-  torch::Tensor total = torch::full({}, fixed_, torch::kDouble);
+  // Built from the bits, so that it lives on their device.
+  torch::Tensor total;
   for (const auto& term : terms_) {
-    torch::Tensor product = torch::full({}, term.constant, torch::kDouble);
-    for (const auto& quantizer : term.learned) product = product * quantizer->fractional_bits().to(torch::kDouble).sum();
-    total = total + product;
+    torch::Tensor product = term.learned.front()->fractional_bits().to(torch::kDouble).sum() * term.constant;
+    for (size_t i = 1; i < term.learned.size(); ++i)
+      product = product * term.learned[i]->fractional_bits().to(torch::kDouble).sum();
+    total = total.defined() ? total + product : product;
   }
-  return total;
+  return total.defined() ? total + fixed_ : torch::full({}, fixed_, torch::kDouble);
 }
 
 }  // namespace quantlib

@@ -55,7 +55,10 @@ void LearnedBitsQuantizer::initialise(const torch::Tensor& x) {
 
 torch::Tensor LearnedBitsQuantizer::fractional_bits() const {
   if (frozen()) return frozen_bits_.detach().clone();
-  return bits_.clamp(static_cast<double>(min_bits_), static_cast<double>(max_bits_));
+  // Straight through the clamp: b at a bound (init: max, or clamp_bits after
+  // a step past it) must still get the gradient that moves it back inside.
+  const torch::Tensor inside = bits_.detach().clamp(static_cast<double>(min_bits_), static_cast<double>(max_bits_));
+  return bits_ + (inside - bits_.detach());
 }
 
 int64_t LearnedBitsQuantizer::bits() const {

@@ -42,7 +42,7 @@ class LearnedBitsQuantizer : public Quantizer {
   // "step" (s_k at the bits in force) and "bits" (b).
   std::vector<std::pair<std::string, torch::Tensor>> statistics() const override;
 
-  // b clamped to [min_bits, max_bits] (differentiable), or the frozen bits.
+  // b clamped to [min_bits, max_bits] (its gradient passes the clamp), or the frozen bits.
   torch::Tensor fractional_bits() const;
   // The parameter b, shape {1}.
   const torch::Tensor& learned_bits() const { return bits_; }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <string>
@@ -15,6 +16,7 @@
 #include "quantlib/algorithms/binary/BinaryQuantizer.h"
 #include "quantlib/nn/Block.h"
 #include "quantlib/algorithms/inq/InqQuantizer.h"
+#include "quantlib/algorithms/lsq/LearnedBitsQuantizer.h"
 #include "quantlib/algorithms/lsq/LsqQuantizer.h"
 #include "quantlib/algorithms/pact/PactQuantizer.h"
 #include "quantlib/algorithms/rsign/RSignQuantizer.h"
@@ -299,6 +301,30 @@ TEST_CASE("integerize reproduces LSQ W4A4 (unsigned and signed activations)", "[
   }, false);
   const auto forward = [&](const Tensor& x) { return net.forward(x); };
   train_steps(net, forward, {0, 1, 8, 8});
+  require_agreement(integerize_and_compare(net, forward, {0, 1, 8, 8}));
+}
+
+TEST_CASE("integerize refuses learned bit-widths until they are frozen, then reproduces the network", "[deploy]") {
+  SmallCnn net;
+  std::vector<std::shared_ptr<nn::LearnedBitsQuantizer>> learned;
+  quantize_weights(net, net.weighted(), [&](int64_t c) {
+    learned.push_back(std::make_shared<nn::LearnedBitsQuantizer>(2, 8, 5.4, ops::Signedness::Signed, c));
+    return learned.back();
+  });
+  quantize_activations(net, net.activations(), [&] {
+    learned.push_back(std::make_shared<nn::LearnedBitsQuantizer>(2, 8, 3.6, ops::Signedness::Unsigned));
+    return learned.back();
+  }, false);
+  const auto forward = [&](const Tensor& x) { return net.forward(x); };
+  train_steps(net, forward, {0, 1, 8, 8});
+  CHECK_THROWS_WITH(deploy::integerize(net, forward, torch::randn({2, 1, 8, 8}), input_8bit()),
+                    Catch::Contains("conv1") && Catch::Contains("still learned"));
+  for (const auto& quantizer : learned) {
+    const double before = quantizer->fractional_bits().item<double>();
+    quantizer->freeze();
+    CHECK(quantizer->bits() == std::llround(before));
+  }
+  train_steps(net, forward, {0, 1, 8, 8}, 2);
   require_agreement(integerize_and_compare(net, forward, {0, 1, 8, 8}));
 }
 

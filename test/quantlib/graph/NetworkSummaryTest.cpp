@@ -129,6 +129,14 @@ TEST_CASE("NetworkSummary: weight bits from the twins' quantizers, input bits ca
   CHECK(fc.input_bits == 6);  // PACT after the ReLU, through pool and flatten
   CHECK(fc.bops == 108 * 8 * 6);
   CHECK(fc.memory_bits == 108 * 8 + 3 * 32 + (3 + 1) * 32);  // weight, bias, LSQ's steps and initialised
+  // The quantizers behind those bits.
+  const auto twin = [&](const std::string& name) {
+    return std::dynamic_pointer_cast<nn::QuantizedLayer>(net->layer(name))->weight_quantizer().get();
+  };
+  CHECK(conv.weight_quantizer == twin("conv"));
+  CHECK(conv.input_quantizer == nullptr);
+  CHECK(fc.weight_quantizer == twin("fc"));
+  CHECK(fc.input_quantizer == net->output_quantizer("relu").get());
 
   CHECK(summary.parameters == 151 + 1 + 3 + 1);
   CHECK(summary.macs == 1404);

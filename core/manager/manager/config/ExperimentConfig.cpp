@@ -198,7 +198,8 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   network.at("quantize");
 
   const Params training = top.at("training");
-  training.only({"loss_function", "optimizer", "lr_scheduler", "stages", "quantize", "distributed", "distill"});
+  training.only(
+      {"loss_function", "optimizer", "lr_scheduler", "stages", "quantize", "distributed", "distill", "bit_penalty"});
   for (const char* part : {"loss_function", "optimizer"}) {
     const Params section = training.at(part);
     section.only({"class", "params"});
@@ -208,7 +209,8 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   check_scheduler_section(training.at("lr_scheduler"));
   config.stages = read_stages(training, config.n_epochs);
   training.at("quantize");
-  training.at("distill");  // read by the trainer (manager/train/Distillation)
+  training.at("distill");      // read by the trainer (manager/train/Distillation)
+  training.at("bit_penalty");  // read by the trainer (manager/train/LearnedBits)
   const Params distributed = training.at("distributed");
   distributed.only({"bucket_mb", "overlap", "sync_batch_norm", "scale_lr"});
   config.distributed.bucket_mb = distributed.get<double>("bucket_mb", config.distributed.bucket_mb);

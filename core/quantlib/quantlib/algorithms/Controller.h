@@ -17,6 +17,10 @@ class Controller {
  public:
   virtual ~Controller() = default;
   virtual std::string name() const = 0;
+  // Told the run's number of epochs before its first step, for schedules
+  // relative to the run's length (learned bit-widths freeze in its last
+  // quarter unless the recipe says when).
+  virtual void set_training_epochs(int /*n_epochs*/) {}
   // May clear the optimizer's state, e.g. after freezing weights.
   virtual void step_pre_training(int /*epoch*/, torch::optim::Optimizer& /*optimizer*/) {}
   // batch counts from 0 within the epoch, of batches_per_epoch on this rank.

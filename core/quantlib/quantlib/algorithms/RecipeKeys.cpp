@@ -8,11 +8,11 @@ ops::Signedness read_signedness(const Params& spec, Role role) {
   return spec.get<bool>("signed", role == Role::Weight) ? ops::Signedness::Signed : ops::Signedness::Unsigned;
 }
 
-int64_t read_bits(const Params& spec, ops::Signedness signedness, int64_t fallback) {
-  const int64_t bits = spec.get<int64_t>("bits", fallback);
+int64_t read_bits(const Params& spec, ops::Signedness signedness, int64_t fallback, const std::string& key) {
+  const int64_t bits = spec.get<int64_t>(key, fallback);
   const int64_t min_bits = signedness == ops::Signedness::Signed ? 2 : 1;
   if (bits < min_bits || bits > kMaxBits)
-    spec.fail("bits", "an integer in [" + std::to_string(min_bits) + ", " + std::to_string(kMaxBits) + "] for a " +
+    spec.fail(key, "an integer in [" + std::to_string(min_bits) + ", " + std::to_string(kMaxBits) + "] for a " +
                           (signedness == ops::Signedness::Signed ? "signed" : "unsigned") + " quantizer");
   return bits;
 }

@@ -22,8 +22,10 @@ constexpr int64_t kMaxBits = 24;
 // signed: weights default to signed (symmetric around zero), activations
 // (after a ReLU) to unsigned.
 ops::Signedness read_signedness(const quantlab::Params& spec, Role role);
-// bits in [2 (signed) or 1, kMaxBits], `fallback` when absent.
-int64_t read_bits(const quantlab::Params& spec, ops::Signedness signedness, int64_t fallback);
+// bits in [2 (signed) or 1, kMaxBits], `fallback` when absent; read from
+// `key` (learned bit-widths read their bounds `min` and `max` so).
+int64_t read_bits(const quantlab::Params& spec, ops::Signedness signedness, int64_t fallback,
+                  const std::string& key = "bits");
 // start_epoch >= minimum, `minimum` when absent.
 int read_start_epoch(const quantlab::Params& spec, int minimum = 0);
 // per_channel: one scale per output channel (dim 0 of the weight); weights only.

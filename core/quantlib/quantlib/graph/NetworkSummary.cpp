@@ -114,30 +114,38 @@ class SummaryObserver : public nn::LayerObserver {
       input_quantizer = layer.parent->input_quantizer(layer.name_in_parent);
       output_quantizer = layer.parent->output_quantizer(layer.name_in_parent);
     }
-    const int64_t input_bits = input_quantizer ? input_quantizer->bits() : grid_bits(input);
+    const Grid input_grid = input_quantizer ? Grid{input_quantizer->bits(), input_quantizer.get()} : grid_of(input);
     if (output_quantizer)
-      remember(output, output_quantizer->bits());
+      remember(output, {output_quantizer->bits(), output_quantizer.get()});
     else if (keeps_grid(layer.type))
-      remember(output, input_bits);
+      remember(output, input_grid);
     else if (!dynamic_cast<const nn::Block*>(&module))  // a Block's output is its last layer's, already known
-      remember(output, kFullPrecisionBits);
+      remember(output, {kFullPrecisionBits, nullptr});
 
     const auto row = rows_.find(&module);
-    if (row != rows_.end()) record(summaries_[row->second], module, input_bits, output);
+    if (row != rows_.end()) record(summaries_[row->second], module, input_grid, output);
   }
 
  private:
-  void record(LayerSummary& summary, const torch::nn::Module& module, int64_t input_bits,
+  // The bits of the grid a tensor lies on, and the quantizer that put it there.
+  struct Grid {
+    int64_t bits = kFullPrecisionBits;
+    const nn::Quantizer* quantizer = nullptr;
+  };
+
+  void record(LayerSummary& summary, const torch::nn::Module& module, const Grid& input,
               const torch::Tensor& output) {
     if (summary.calls++ == 0 && output.dim() > 0)
       summary.output_shape.assign(output.sizes().begin() + 1, output.sizes().end());
-    summary.input_bits = input_bits;
+    summary.input_bits = input.bits;
+    summary.input_quantizer = input.quantizer;
     const auto weighted = weighted_layer(module);
     if (!weighted) return;
     const int64_t macs = output.numel() / batch_ * weighted->macs_per_output;
     summary.weight_bits = bits_or_full(weighted->weight_quantizer);
+    summary.weight_quantizer = weighted->weight_quantizer;
     summary.macs += macs;
-    summary.bops += macs * *summary.weight_bits * input_bits;
+    summary.bops += macs * *summary.weight_bits * input.bits;
   }
 
   static const c10::StorageImpl* storage_of(const torch::Tensor& tensor) {
@@ -146,20 +154,20 @@ class SummaryObserver : public nn::LayerObserver {
 
   // Keyed by storage, so views (flatten, reshape without copy) keep the bits.
   // The storage is held so that its address cannot be reused by a later tensor.
-  void remember(const torch::Tensor& tensor, int64_t bits) {
-    if (const auto* storage = storage_of(tensor)) grid_[storage] = {tensor.storage(), bits};
+  void remember(const torch::Tensor& tensor, const Grid& grid) {
+    if (const auto* storage = storage_of(tensor)) grid_[storage] = {tensor.storage(), grid};
   }
 
-  int64_t grid_bits(const torch::Tensor& tensor) const {
+  Grid grid_of(const torch::Tensor& tensor) const {
     const auto found = grid_.find(storage_of(tensor));
-    return found == grid_.end() ? kFullPrecisionBits : found->second.second;
+    return found == grid_.end() ? Grid{} : found->second.second;
   }
 
   std::unordered_map<const torch::nn::Module*, const Layer*> layers_;
   std::unordered_map<const torch::nn::Module*, size_t> rows_;
   std::vector<LayerSummary>& summaries_;
   int64_t batch_;
-  std::unordered_map<const c10::StorageImpl*, std::pair<c10::Storage, int64_t>> grid_;
+  std::unordered_map<const c10::StorageImpl*, std::pair<c10::Storage, Grid>> grid_;
 };
 
 // Evaluation mode with quantizers switched off for one forward, undone on

@@ -31,6 +31,10 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+namespace quantlib::nn {
+class Quantizer;
+}
+
 namespace quantlib::graph {
 
 struct LayerSummary {
@@ -44,6 +48,11 @@ struct LayerSummary {
   std::optional<int64_t> weight_bits;  // set for conv/linear layers
   std::optional<int64_t> input_bits;   // of the last call; unset if never called
   int64_t bops = 0;                    // over all calls
+  // The quantizers whose bits are weight_bits and input_bits (nullptr: none,
+  // 32 bits): cost models that follow learned bit-widths read them. They
+  // point into the summarized network.
+  const nn::Quantizer* weight_quantizer = nullptr;
+  const nn::Quantizer* input_quantizer = nullptr;
 
   int64_t memory_bytes() const { return (memory_bits + 7) / 8; }
 };

@@ -36,7 +36,10 @@ std::shared_ptr<nn::Quantizer> QuantizerSpec::make_for_channels(int64_t channels
 
 std::string QuantizerSpec::describe() const {
   std::string text = algorithm_ + (role_ == Role::Weight ? " weight" : " activation");
-  if (spec_.has("bits")) text += " " + std::to_string(spec_.get<int64_t>("bits")) + "-bit";
+  if (spec_.has("bits") && spec_.get<std::string>("bits") == "learned")
+    text += " learned-bit";
+  else if (spec_.has("bits"))
+    text += " " + std::to_string(spec_.get<int64_t>("bits")) + "-bit";
   if (spec_.has("n_levels")) text += " " + std::to_string(spec_.get<int64_t>("n_levels")) + " levels";
   return text;
 }

@@ -127,12 +127,17 @@ class TensorBoardHook : public FoldHook {
     const PassResult& train = end.train;
     const PassResult& valid = end.valid;
     board_.add_scalar("train_loss", train.loss, step);
-    // Distillation's terms, before alpha weighs them: train_loss/distill, train_loss/label.
+    // The loss's terms: distillation's before alpha weighs them (train_loss/distill,
+    // train_loss/label), the learned bits' penalty (train_loss/bits).
     for (const auto& [name, value] : train.loss_terms) board_.add_scalar("train_loss/" + name, value, step);
     board_.add_scalar("train_metric", train.metrics.at(target_metric_), step);
     board_.add_scalar("valid_loss", valid.loss, step);
     board_.add_scalar("valid_metric", valid.metrics.at(target_metric_), step);
     board_.add_scalar("learning_rate", end.learning_rate, step);
+    if (session_.learned_bits) {
+      for (const auto& [name, bits] : session_.learned_bits->bits()) board_.add_scalar("bits/" + name, bits, step);
+      if (session_.learned_bits->has_penalty()) board_.add_scalar("bits/cost", session_.learned_bits->cost(), step);
+    }
     if (staged_) board_.add_scalar("stage", static_cast<double>(session_.schedule.stage_of(end.epoch)), step);
     if (train.step_seconds > 0)
       board_.add_scalar("distributed/communication_wait_share", train.communication_wait_seconds / train.step_seconds,

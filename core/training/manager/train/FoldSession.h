@@ -9,6 +9,7 @@
 #include "manager/logbook/Logbook.h"
 #include "manager/train/Checkpoint.h"
 #include "manager/train/Distillation.h"
+#include "manager/train/LearnedBits.h"
 #include "manager/train/StagedLrSchedule.h"
 #include "manager/train/Trainer.h"
 #include "quantlab/Network.h"
@@ -26,6 +27,8 @@ struct FoldSession {
   Loss loss;
   // training.distill's teacher, when the config has one.
   std::optional<Distillation> distillation;
+  // The recipe's learned bit-widths and training.bit_penalty, when it has them.
+  std::optional<LearnedBits> learned_bits;
   // logging.monitor's statistics trackers, on rank 0 only.
   std::unique_ptr<quantlib::monitor::StatisticsTracker> tracker;
   // Under mpirun: averages gradients over the ranks (hooks on the network's parameters).

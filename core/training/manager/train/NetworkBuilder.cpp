@@ -113,6 +113,7 @@ BuiltNetwork build_network(const Topology& topology, const ExperimentConfig& con
     }
   }
   if (auto switches = stage_switches(config, *built.network)) built.controllers.push_back(std::move(switches));
+  for (const auto& controller : built.controllers) controller->set_training_epochs(config.n_epochs);
   return built;
 }
 

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/compare/NetworkCost.h"
 #include "manager/data/Batcher.h"
 #include "manager/data/Sampler.h"
 #include "manager/train/DistributedSession.h"
@@ -48,6 +49,7 @@ void check_config(const Problem& problem, const Topology& topology, const Experi
   const auto meter = problem.meter();
   FoldSession session = build_session(topology, config, target_of(config, *meter), logbook);
   Distillation::make(problem, config, logbook, 0, *session.network, probe_input(topology));
+  LearnedBits::make(config, *session.network);
   const Params monitor = config.section("logging.monitor");
   if (!monitor.keys().empty())
     quantlib::monitor::StatisticsTracker(*session.network, quantlib::monitor::TrackerOptions::parse(monitor), monitor);
@@ -159,6 +161,11 @@ struct Trainer::Impl {
         loss = terms.total;
         loss_term_sums["distill"] += terms.distill.item<double>() * n;
         loss_term_sums["label"] += terms.label.item<double>() * n;
+      }
+      if (session.learned_bits && session.learned_bits->has_penalty()) {
+        const torch::Tensor penalty = session.learned_bits->penalty();
+        loss = loss + penalty;
+        loss_term_sums["bits"] += penalty.item<double>() * n;
       }
       const double loss_value = loss.item<double>();
       // A diverged run stops before its weights turn to NaN; its checkpoints
@@ -308,6 +315,15 @@ struct Trainer::Impl {
              teacher.loss, metric_text(teacher.metrics));
   }
 
+  // The recipe's learned bit-widths, and training.bit_penalty's cost model
+  // measured on the first training sample.
+  void start_learned_bits(FoldSession& session, const FoldData& data, int fold) {
+    session.learned_bits = LearnedBits::make(config, *session.network);
+    if (!session.learned_bits) return;
+    session.learned_bits->measure(*session.network, compare::summary_sample(*data.train, context.topology));
+    log.info("fold {}: learning bit-widths: {}", fold, session.learned_bits->describe());
+  }
+
   // Rank 0 alone writes the fold's folders, TensorBoard and checkpoints.
   FoldHooks make_hooks(FoldSession& session, int fold, const FoldProgress& progress) {
     FoldHooks hooks;
@@ -326,7 +342,7 @@ struct Trainer::Impl {
   }
 
   void log_epoch(int fold, int epoch, const PassResult& train, const PassResult& valid, double lr,
-                 const FoldProgress& progress) const {
+                 const FoldProgress& progress, const FoldSession& session) const {
     std::string terms;
     for (const auto& [name, value] : train.loss_terms) terms += fmt::format(" {} {:.4f}", name, value);
     if (!terms.empty()) terms = " (" + terms.substr(1) + ")";
@@ -340,6 +356,8 @@ struct Trainer::Impl {
                "{:.2f} s)",
                fold, epoch + 1, config.n_epochs, 100 * train.communication_wait_seconds / train.step_seconds,
                train.communication_wait_seconds, train.step_seconds);
+    if (session.learned_bits)
+      log.info("fold {} epoch {}/{} bits: {}", fold, epoch + 1, config.n_epochs, session.learned_bits->describe());
   }
 
   // Returns whether the fold had epochs left to train.
@@ -358,6 +376,7 @@ struct Trainer::Impl {
     FoldProgress progress = resume_session(resume, fold, config, session, ranks.communicator(), log);
     start_session(session, fold);
     start_distillation(session, data, fold);
+    start_learned_bits(session, data, fold);
     log.info("fold {}: {} training samples, {} validation samples, {} rank(s)", fold, data.train_indices.size(),
              data.valid_indices.size(), ranks.size());
     FoldHooks hooks = make_hooks(session, fold, progress);
@@ -370,7 +389,7 @@ struct Trainer::Impl {
         const PassResult valid = evaluate(session, *data.valid, data.valid_indices);
         session.schedule.step(epoch, valid.metrics);
         const bool best = record_epoch(progress, epoch, valid);
-        log_epoch(fold, epoch, train, valid, lr, progress);
+        log_epoch(fold, epoch, train, valid, lr, progress, session);
         hooks.after_epoch({epoch, train, valid, lr, best, progress});
       }
     } catch (...) {

@@ -16,6 +16,20 @@ constexpr double smallest_initial_step = 1e-8;
 
 }  // namespace
 
+torch::Tensor lsq_initial_step(const torch::Tensor& x, int64_t per_channel_count, int64_t bits,
+                               ops::Signedness signedness, const char* who) {
+  const double positive_levels = ops::detail::twos_complement_range(bits, signedness).level_max;
+  torch::Tensor mean_magnitude;
+  if (per_channel_count > 0) {
+    TORCH_CHECK(x.dim() >= 1 && x.size(0) == per_channel_count, who, ": per-channel step for ", per_channel_count,
+                " channels along dim 0, but x has shape ", x.sizes());
+    mean_magnitude = x.detach().abs().reshape({per_channel_count, -1}).mean(1);
+  } else {
+    mean_magnitude = x.detach().abs().mean().reshape({1});
+  }
+  return (2.0 * mean_magnitude / std::sqrt(positive_levels)).clamp_min(smallest_initial_step);
+}
+
 LsqQuantizer::LsqQuantizer(int64_t bits, ops::Signedness signedness, int64_t per_channel_count)
     : Quantizer("LsqQuantizer", /*enabled=*/true),
       bits_(bits),
@@ -32,16 +46,7 @@ bool LsqQuantizer::initialised() const { return initialised_.item<float>() != 0.
 
 void LsqQuantizer::initialise(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
-  const double positive_levels = ops::detail::twos_complement_range(bits_, signedness_).level_max;
-  torch::Tensor mean_magnitude;
-  if (per_channel_count_ > 0) {
-    TORCH_CHECK(x.dim() >= 1 && x.size(0) == per_channel_count_, "LsqQuantizer: per-channel step for ",
-                per_channel_count_, " channels along dim 0, but x has shape ", x.sizes());
-    mean_magnitude = x.detach().abs().reshape({per_channel_count_, -1}).mean(1);
-  } else {
-    mean_magnitude = x.detach().abs().mean().reshape({1});
-  }
-  step_.copy_((2.0 * mean_magnitude / std::sqrt(positive_levels)).clamp_min(smallest_initial_step));
+  step_.copy_(lsq_initial_step(x, per_channel_count_, bits_, signedness_, "LsqQuantizer"));
   initialised_.fill_(1.0f);
 }
 

@@ -11,6 +11,12 @@
 
 namespace quantlib::nn {
 
+// LSQ's initial step from a first batch x: 2 mean(|x|) / sqrt(Qp) at `bits`,
+// per tensor (shape {1}) or per slice along dim 0 (shape {per_channel_count}),
+// at least 1e-8 (an all-zero batch, a dead ReLU, would give 0).
+torch::Tensor lsq_initial_step(const torch::Tensor& x, int64_t per_channel_count, int64_t bits,
+                               ops::Signedness signedness, const char* who);
+
 class LsqQuantizer : public Quantizer {
  public:
   // per_channel_count 0: one step for the tensor; C > 0: C steps, one per slice

@@ -17,6 +17,7 @@
 // file is written; an existing file is kept unless --force.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -62,24 +63,6 @@ struct BudgetPoint {
   Budgets budgets;    // weights and activations in bits
 };
 
-// "300KiB" -> bits; "20M" -> a count. Nullopt when the text is not one.
-std::optional<double> parse_quantity(const std::string& text, bool memory) {
-  static const std::regex pattern(R"(^([0-9]+(\.[0-9]*)?([eE][0-9]+)?)([A-Za-z]*)$)");
-  std::smatch match;
-  if (!std::regex_match(text, match, pattern)) return std::nullopt;
-  const double value = std::stod(match[1].str());
-  const std::string unit = match[4].str();
-  static const std::map<std::string, double> memory_units{
-      {"B", 1.0},          {"KB", 1e3},          {"KiB", 1024.0}, {"MB", 1e6}, {"MiB", 1048576.0},
-      {"GB", 1e9},         {"GiB", 1073741824.0}};
-  static const std::map<std::string, double> count_units{{"", 1.0}, {"k", 1e3}, {"K", 1e3}, {"M", 1e6},
-                                                         {"G", 1e9}, {"T", 1e12}};
-  const auto& units = memory ? memory_units : count_units;
-  const auto found = units.find(unit);
-  if (found == units.end()) return std::nullopt;
-  return value * found->second * (memory ? 8.0 : 1.0);
-}
-
 BudgetPoint parse_budget(const std::string& text) {
   BudgetPoint point;
   point.text = text;
@@ -103,10 +86,11 @@ BudgetPoint parse_budget(const std::string& text) {
       throw ConfigError(where + ": unknown budget kind '" + kind + "' (expected weights, activations or bops)");
     }
     if (slot->has_value()) throw ConfigError(where + ": " + kind + " is given twice");
-    const auto quantity = parse_quantity(value, memory);
+    auto quantity = memory ? byte_amount(value) : count_amount(value);
+    if (quantity && memory) *quantity *= 8;  // bits
     if (!quantity || !(*quantity > 0))
       throw ConfigError(where + ": expected " +
-                        (memory ? std::string("a positive size with a unit: B, KB, KiB, MB, MiB, GB or GiB (e.g. 300KiB)")
+                        (memory ? std::string("a positive size in bytes, optionally with B, kB, KiB, MB, MiB, GB or GiB (e.g. 300KiB)")
                                 : std::string("a positive count, optionally with k, M, G or T (e.g. 20M)")));
     *slot = quantity;
     point.label += (point.label.empty() ? "" : "-") + kind + "-" + value;
@@ -202,7 +186,9 @@ double activation_peak(const select::SensitivityReport& report, const quantlib::
 
 std::string bytes_text(double bits) {
   const int64_t bytes = static_cast<int64_t>(std::ceil(bits / 8.0));
-  return std::to_string(bytes) + " B (" + with_unit(static_cast<double>(bytes) / 1024.0, "KiB") + ")";
+  char kib[32];
+  std::snprintf(kib, sizeof kib, "%.1f", static_cast<double>(bytes) / 1024.0);
+  return std::to_string(bytes) + " B (" + kib + " KiB)";
 }
 
 std::string yaml_text(const YAML::Node& node) {

@@ -28,6 +28,27 @@ TEST_CASE("sizes and counts get a unit prefix and times read as h:mm:ss", "[comp
   CHECK(clock_text(59.6) == "0:01:00");
 }
 
+TEST_CASE("amounts as users write them: sizes in bytes and counts, with their units", "[compare]") {
+  CHECK(byte_amount("300KiB") == 307200.0);
+  CHECK(byte_amount("416144B") == 416144.0);
+  CHECK(byte_amount("416144") == 416144.0);
+  CHECK(byte_amount("0.5MB") == 500000.0);
+  CHECK(byte_amount("2kB") == 2000.0);
+  CHECK(byte_amount("2KB") == 2000.0);
+  CHECK(byte_amount("1GiB") == 1073741824.0);
+  CHECK_FALSE(byte_amount("300kiB"));
+  CHECK_FALSE(byte_amount("0KiB"));
+  CHECK_FALSE(byte_amount("-3KiB"));
+  CHECK_FALSE(byte_amount("KiB"));
+  CHECK_FALSE(byte_amount("20M"));
+  CHECK(count_amount("20M") == 2e7);
+  CHECK(count_amount("1.5G") == 1.5e9);
+  CHECK(count_amount("2.5e8") == 2.5e8);
+  CHECK(count_amount("7") == 7.0);
+  CHECK_FALSE(count_amount("3X"));
+  CHECK_FALSE(count_amount("20MB"));
+}
+
 TEST_CASE("csv and json and xml text is escaped for its format", "[compare]") {
   CHECK(csv_field("plain") == "plain");
   CHECK(csv_field("a, \"b\"") == "\"a, \"\"b\"\"\"");

@@ -204,10 +204,10 @@ TEST_CASE("sensitivity and select refuse bad input with one line, exit 2, writin
   refused(select({"--exp-id", "0", "--budget", "weights=300KiB"}), "no sensitivity measured (run qlhost sensitivity");
   REQUIRE(test::run_process(sensitivity(home.path(), {"--exp-id", "0"})).status == 0);
   refused(select({"--exp-id", "0", "--budget", "weights=100KiB"}),
-          "weights 102400 B (100 KiB) is below the smallest network the bit choices allow");
+          "weights 102400 B (100.0 KiB) is below the smallest network the bit choices allow");
   refused(select({"--exp-id", "0", "--budget", "weights=5MiB"}), "is above fp32's");
   refused(select({"--exp-id", "0", "--budget", "memory=300KiB"}), "unknown budget kind 'memory'");
-  refused(select({"--exp-id", "0", "--budget", "weights=300kB"}), "expected a positive size with a unit");
+  refused(select({"--exp-id", "0", "--budget", "weights=300kiB"}), "expected a positive size in bytes");
   refused(select({"--exp-id", "0", "--budget", "bops=3X"}), "expected a positive count");
   refused(select({"--exp-id", "0", "--budget", "weights=300KiB", "--fix", "conv9=8"}),
           "--fix conv9=8: no quantizable layer 'conv9'");

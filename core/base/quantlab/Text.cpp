@@ -1,10 +1,13 @@
 #include "quantlab/Text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
+#include <initializer_list>
 #include <iterator>
+#include <regex>
+#include <utility>
 
 namespace quantlab {
 
@@ -31,6 +34,31 @@ std::string with_unit(double value, std::string_view unit) {
   std::string result = text;
   if (!unit.empty()) return result + " " + prefixes[prefix] + std::string(unit);
   return result + prefixes[prefix];
+}
+
+namespace {
+
+std::optional<double> amount(std::string_view text, std::initializer_list<std::pair<std::string_view, double>> units) {
+  static const std::regex pattern(R"(\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*)");
+  std::match_results<std::string_view::const_iterator> match;
+  if (!std::regex_match(text.begin(), text.end(), match, pattern)) return std::nullopt;
+  for (const auto& [unit, factor] : units)
+    if (match[2].str() == unit) {
+      const double value = std::stod(match[1].str()) * factor;
+      if (value > 0 && std::isfinite(value)) return value;
+    }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<double> byte_amount(std::string_view text) {
+  return amount(text, {{"", 1}, {"B", 1}, {"kB", 1e3}, {"KB", 1e3}, {"KiB", 1024}, {"MB", 1e6}, {"MiB", 1048576},
+                       {"GB", 1e9}, {"GiB", 1073741824}});
+}
+
+std::optional<double> count_amount(std::string_view text) {
+  return amount(text, {{"", 1}, {"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}});
 }
 
 std::string clock_text(double seconds) {

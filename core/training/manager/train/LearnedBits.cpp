@@ -15,19 +15,10 @@ namespace {
 
 constexpr const char* kSection = "training.bit_penalty";
 
-// A number, or a number with one of `units` ({suffix, factor}).
-double read_amount(const Params& section, const std::string& key,
-                   const std::vector<std::pair<std::string, double>>& units, const std::string& expected) {
-  const std::string text = section.get<std::string>(key);
-  static const std::regex amount(R"(\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*)");
-  std::smatch match;
-  if (std::regex_match(text, match, amount))
-    for (const auto& [suffix, factor] : units)
-      if (match[2].str() == suffix) {
-        const double value = std::stod(match[1].str()) * factor;
-        if (value > 0 && std::isfinite(value)) return value;
-      }
-  section.fail(key, expected);
+// training.bit_penalty.target read by `read` (quantlab/Text.h).
+double amount_of(const Params& section, std::optional<double> (*read)(std::string_view), const std::string& expected) {
+  if (const auto value = read(section.get<std::string>("target"))) return *value;
+  section.fail("target", expected);
 }
 
 std::string cost_text(quantlib::BitCostKind kind, double value) {
@@ -48,12 +39,11 @@ std::optional<BitPenalty> BitPenalty::parse(const Params& section) {
   else
     section.fail("cost", "weights (the model size) or bops (bit-operations per sample)");
   if (penalty.cost == quantlib::BitCostKind::WeightMemory)
-    penalty.target = read_amount(section, "target", {{"", 1}, {"B", 1}, {"kB", 1e3}, {"KiB", 1024}, {"MB", 1e6},
-                                                     {"MiB", 1024 * 1024}},
-                                 "a positive model size in bytes, e.g. 417587 or 407.8KiB (units B, kB, KiB, MB, MiB)");
+    penalty.target = amount_of(section, byte_amount, "a positive model size in bytes, e.g. 417587 or 407.8KiB "
+                                                     "(units B, kB, KiB, MB, MiB, GB, GiB)");
   else
-    penalty.target = read_amount(section, "target", {{"", 1}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}},
-                                 "a positive number of bit-operations per sample, e.g. 2.5e8 or 250M (units k, M, G, T)");
+    penalty.target = amount_of(section, count_amount, "a positive number of bit-operations per sample, e.g. 2.5e8 "
+                                                      "or 250M (units k, M, G, T)");
   penalty.strength = section.get<double>("strength", 1.0);
   if (!(penalty.strength >= 0)) section.fail("strength", "a number >= 0");
   return penalty;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "manager/sweep/SweepIndex.h"
+#include "support/Files.h"
 #include "support/Process.h"
 
 namespace QUANTLAB_TEST_FILE {
@@ -120,7 +121,8 @@ TEST_CASE("compare ranks experiments and shows only the keys that differ in ever
     CHECK(table[0].find("data.") == std::string::npos);
     for (std::size_t i = 1; i < table.size(); ++i) {
       CHECK_THAT(table[i], Catch::StartsWith("exp000") && Catch::Contains("SimpleCNN") && Catch::Contains("none") &&
-                               Catch::Contains("W32 A32") && Catch::Contains("1/1") && Catch::EndsWith("done"));
+                               Catch::Contains("W32 A32") && Catch::Contains(" fp32 ") && Catch::Contains("1/1") &&
+                               Catch::EndsWith("done"));
     }
   }
 
@@ -141,6 +143,7 @@ TEST_CASE("compare ranks experiments and shows only the keys that differ in ever
       bests.push_back(std::stod(row[best]));
       rates.insert(row[lr]);
       CHECK(row[column(header, "metric")] == "top1_error");
+      CHECK(row[column(header, "origin")] == "fp32");
       CHECK(row[column(header, "best_epoch")] == "1");
       CHECK(row[column(header, "status")] == "done");
       // SimpleCNN at 32 bits, as qlhost summary counts it (QlhostSummaryTest): 4,643,840 MACs x 32 x 32.
@@ -238,7 +241,23 @@ TEST_CASE("report writes one self-contained page that Chromium renders with the 
   // A quantized 2-fold experiment: a smaller model and a mean ± std row.
   train_ok(train(home.path(), "0.05", 9,
                  {"--config", std::string(QUANTLAB_SOURCE_DIR) + "/configs/fashionmnist/SimpleCNN.pact-w4a4.yaml",
-                  "--set", "network.pretrained=null", "--set", "experiment.n_folds=2"}));
+                  "--set", "network.pretrained=null", "--set", "experiment.n_folds=2", "--set",
+                  "experiment.origin=select weights=300KiB"}));
+  // A sensitivity file for exp0001 (as qlhost sensitivity writes it) and a damaged one for exp0000.
+  test::write_bytes(logs(home.path()) / "exp0001" / "sensitivity.json",
+                    R"({"experiment": 1, "fold": 0, "checkpoint": "best", "samples": 64, "metric": "top1_error",
+                        "higher_is_better": false, "baseline": {"loss": 0.9, "metric": 30.5}, "bits": [2, 8],
+                        "layers": [{"name": "conv2", "type": "Conv2d", "parameters": 18432, "macs": 3612672,
+                                    "hessian_trace": 1.5, "activation": "relu1",
+                                    "weights": [{"bits": 2, "loss_delta": 0.6, "metric_delta": 9.5, "sqnr_db": 8.1,
+                                                 "perturbation": 0.2},
+                                                {"bits": 8, "loss_delta": 0.001, "metric_delta": 0.0,
+                                                 "sqnr_db": 44.0, "perturbation": 0.0001}],
+                                    "activations": [{"bits": 2, "loss_delta": 0.3, "metric_delta": 4.0,
+                                                     "sqnr_db": 10.2},
+                                                    {"bits": 8, "loss_delta": null, "metric_delta": null,
+                                                     "sqnr_db": null}]}]})");
+  test::write_bytes(logs(home.path()) / "exp0000" / "sensitivity.json", R"({"experiment": 0, "layers": 3})");
 
   {  // an --out whose folder does not exist is refused, and nothing is written
     const fs::path out = home / "missing" / "report.html";
@@ -260,7 +279,18 @@ TEST_CASE("report writes one self-contained page that Chromium renders with the 
     const auto result = test::run_process(command("report", home.path(), {"--out", report.string()}));
     INFO(result.output);
     REQUIRE(result.status == 0);
+    // The damaged sensitivity file is one note; the rest renders.
+    CHECK_THAT(result.output, Catch::Contains("exp0000/sensitivity.json: fold: expected a value (the key is missing) "
+                                              "(its sensitivity is not shown)"));
     const std::string html = test::read_text(report);
+    CHECK_THAT(html, Catch::Contains("exp0000/sensitivity.json: fold: expected a value"));
+    CHECK_THAT(html, Catch::Contains("<h2 id=\"sensitivity\">Sensitivity</h2>") &&
+                         Catch::Contains("<h3>exp0001 fold 0</h3>") && Catch::Contains("<td>relu1</td>"));
+    CHECK(html.find("<h3>exp0000") == std::string::npos);
+    // Each point marked by its origin: the fp32 runs as squares, the selected mix as a triangle.
+    CHECK_THAT(html, Catch::Contains("origin-fp32") && Catch::Contains("origin-select") &&
+                         Catch::Contains("exp0002 (2 folds) (select weights=300KiB)") &&
+                         Catch::Contains("searched mix (qlhost select)</li>"));
     CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
     CHECK(html.find("<script") == std::string::npos);
     CHECK(html.find("http") == std::string::npos);
@@ -284,7 +314,8 @@ TEST_CASE("report writes one self-contained page that Chromium renders with the 
     REQUIRE(dom.status == 0);
     CHECK_THAT(dom.output, Catch::Contains("<table class=\"leaderboard\">") && Catch::Contains("<td>exp0000</td>") &&
                                Catch::Contains("<td>exp0001</td>") && Catch::Contains("exp0002 (2 folds)"));
-    CHECK_THAT(dom.output, Catch::Contains("<svg") && Catch::Contains("<circle class=\"front\"") &&
+    CHECK_THAT(dom.output, Catch::Contains("<svg") && Catch::Contains("class=\"front origin-") &&
+                               Catch::Contains("<table class=\"sensitivity\">") &&
                                Catch::Contains("<path class=\"front-line\"") &&
                                Catch::Contains("<path class=\"curve\""));
 

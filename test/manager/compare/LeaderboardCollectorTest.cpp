@@ -19,10 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_config(const fs::path& experiment, const std::string& topology, int n_epochs) {
+void write_config(const fs::path& experiment, const std::string& topology, int n_epochs,
+                  const std::vector<std::string>& overrides = {}) {
   YAML::Node root = load_config_file(fs::path(QUANTLAB_SOURCE_DIR) / "configs" / "fashionmnist" / (topology + ".yaml"));
   apply_override(root, "experiment.n_epochs=" + std::to_string(n_epochs));
   apply_override(root, "experiment.seed=5");
+  for (const auto& assignment : overrides) apply_override(root, assignment);
   fs::create_directories(experiment);
   YAML::Emitter text;
   text << root;
@@ -50,7 +52,12 @@ TEST_CASE("the collector reads curves and train time from every run of a fold an
   write_run(logs / "exp0000" / "fold0" / "stats", 1000, 1, {30, 20});
   write_run(logs / "exp0000" / "fold0" / "stats", 2000, 2, {25, 15});
   fs::create_directories(logs / "exp0001");  // no config.yaml yet
-  write_config(logs / "exp0002", "MLP", 1);
+  write_config(logs / "exp0002", "MLP", 1, {"experiment.origin=select weights=300KiB"});
+  // A sensitivity file for exp0002; a damaged one in exp0000.
+  test::write_bytes(logs / "exp0002" / "sensitivity.json",
+                    "{\"experiment\": 2, \"fold\": 0, \"checkpoint\": \"best\", \"samples\": 8, \"metric\": "
+                    "\"top1_error\", \"higher_is_better\": false, \"bits\": [4], \"layers\": []}\n");
+  test::write_bytes(logs / "exp0000" / "sensitivity.json", "{\"experiment\": 0, \"fold\": 0}\n");
   fs::create_directories(logs / "exp0003");
   test::write_bytes(logs / "exp0003" / "config.yaml", "experiment: {n_epochs: many}\n");
 
@@ -73,17 +80,23 @@ TEST_CASE("the collector reads curves and train time from every run of a fold an
   CHECK(cnn.status == "incomplete");
   CHECK(cnn.recipe == "none");
   CHECK(cnn.bits == "W32 A32");
+  CHECK(cnn.origin == "fp32");  // no experiment.origin: its precision
   CHECK(*cnn.bops == 4755292160);  // as qlhost summary counts SimpleCNN at 32 bits
   // The MLP never logged an epoch: last, with nothing measured but its cost.
   CHECK(board.rows[1].id() == "exp0002");
   CHECK_FALSE(board.rows[1].best);
   CHECK(board.rows[1].train_seconds == std::nullopt);
+  CHECK(board.rows[1].origin == "select weights=300KiB");
+  REQUIRE(board.sensitivities.size() == 1);
+  CHECK(board.sensitivities[0].experiment == 2);
   CHECK(board.differing_keys.size() > 0);
 
   std::string notes;
   for (const auto& note : board.notes) notes += note + "\n";
   CHECK_THAT(notes, Catch::Contains("exp0001: left out: it has no config.yaml"));
   CHECK_THAT(notes, Catch::Contains("exp0003: left out:") && Catch::Contains("experiment.n_epochs"));
+  CHECK_THAT(notes, Catch::Contains("exp0000/sensitivity.json: checkpoint: expected a value (the key is missing) "
+                                    "(its sensitivity is not shown)"));
 
   SECTION("a topology, ids and an unknown id") {
     Selection mlp;

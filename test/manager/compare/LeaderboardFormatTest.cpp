@@ -24,6 +24,7 @@ Leaderboard board() {
     record.n_epochs = 2;
     record.recipe = "rules";
     record.bits = "W4/8 A4/32";
+    record.origin = id == 3 ? "mixed" : "select weights=300KiB";
     record.size_bytes = 417556;
     record.bops = 128532480;
     for (std::size_t f = 0; f < curves.size(); ++f) {
@@ -61,9 +62,11 @@ TEST_CASE("the table aligns its columns and shows the folds' mean and deviation"
   const auto table = lines(format_table(board()));
   REQUIRE(table.size() == 5);  // header, exp0004, exp0003 (2 folds), its two folds
   CHECK(table[0].rfind("id ", 0) == 0);
-  CHECK_THAT(table[0], Catch::Contains("training.lr") && Catch::Contains("best top1_error") &&
+  CHECK_THAT(table[0], Catch::Contains("training.lr") && Catch::Contains("origin") &&
+                           Catch::Contains("best top1_error") &&
                            Catch::Contains("train time") && Catch::Contains("status"));
-  CHECK_THAT(table[1], Catch::StartsWith("exp0004 ") && Catch::Contains("0.05 ") && Catch::Contains("0.1200") &&
+  CHECK_THAT(table[1], Catch::StartsWith("exp0004 ") && Catch::Contains("select weights=300KiB") &&
+                           Catch::Contains("0.05 ") && Catch::Contains("0.1200") &&
                            Catch::Contains("0.1250") && Catch::Contains("418 KB") && Catch::Contains("129M") &&
                            Catch::Contains("1:02:05") && Catch::EndsWith("done"));
   CHECK_THAT(table[2], Catch::StartsWith("exp0003 (2 folds)") && Catch::Contains("0.3750 \u00b1 0.1768") &&
@@ -82,13 +85,14 @@ TEST_CASE("csv has a header and exact values quoted where needed", "[compare]") 
   REQUIRE(csv.size() == 5);
   CHECK(csv[0] ==
         "id,experiment,fold,topology,training.lr,training.tag,training.steps,training.nesterov,training.gamma,"
-        "recipe,bits,metric,best,best_std,last,last_std,best_epoch,epochs_done,n_epochs,size_bytes,bops,"
+        "recipe,bits,origin,metric,best,best_std,last,last_std,best_epoch,epochs_done,n_epochs,size_bytes,bops,"
         "train_seconds,status");
   CHECK(csv[1] ==
-        "exp0004,4,,SimpleCNN,0.05,0.050,[0.05],false,10,rules,W4/8 A4/32,top1_error,0.12,,0.125,,1,2,2,417556,"
+        "exp0004,4,,SimpleCNN,0.05,0.050,[0.05],false,10,rules,W4/8 A4/32,select weights=300KiB,"
+        "top1_error,0.12,,0.125,,1,2,2,417556,"
         "128532480,3725,done");
   CHECK_THAT(csv[2], Catch::StartsWith("exp0003 (2 folds),3,,SimpleCNN,0.1,0.10,[0.1],true,null,rules,W4/8 A4/32,"
-                                       "top1_error,0.375,0.17677"));
+                                       "mixed,top1_error,0.375,0.17677"));
   CHECK_THAT(csv[3], Catch::StartsWith("exp0003/fold0,3,0,"));
 }
 
@@ -109,6 +113,7 @@ TEST_CASE("json is an array of objects with typed values", "[compare]") {
   CHECK_THAT(json, Catch::Contains("\"best\": 0.12, \"best_std\": null, \"last\": 0.125"));
   CHECK_THAT(json, Catch::Contains("\"size_bytes\": 417556, \"bops\": 128532480, \"train_seconds\": 3725"));
   CHECK_THAT(json, Catch::Contains("\"metric\": \"top1_error\", \"higher_is_better\": false"));
+  CHECK_THAT(json, Catch::Contains("\"bits\": \"W4/8 A4/32\", \"origin\": \"select weights=300KiB\", \"metric\""));
   // Exactly four objects, one per row.
   std::size_t objects = 0;
   for (std::size_t at = json.find("{\"id\""); at != std::string::npos; at = json.find("{\"id\"", at + 1)) ++objects;

@@ -82,6 +82,23 @@ TEST_CASE("rows are ranked best first with the metric's direction", "[compare]")
   CHECK(ids(higher) == std::vector<std::string>{"exp0003", "exp0000", "exp0001", "exp0002"});
 }
 
+TEST_CASE("rows carry their experiment's origin, and sensitivities follow the ranking", "[compare]") {
+  std::vector<ExperimentRecord> records{experiment(0, 0.1, {fold(0, {20}, 1)}, 1),
+                                        experiment(1, 0.2, {fold(0, {10}, 1)}, 1),
+                                        experiment(2, 0.3, {fold(0, {15}, 1)}, 1)};
+  records[1].origin = "select weights=300KiB";
+  for (const int id : {0, 1}) {
+    records[id].sensitivity = Sensitivity{};
+    records[id].sensitivity->experiment = id;
+  }
+  const Leaderboard board = make_leaderboard(records, "top1_error", false);
+  CHECK(board.rows[0].origin == "select weights=300KiB");
+  CHECK(board.rows[1].origin.empty());
+  REQUIRE(board.sensitivities.size() == 2);
+  CHECK(board.sensitivities[0].experiment == 1);
+  CHECK(board.sensitivities[1].experiment == 0);
+}
+
 TEST_CASE("a k-fold experiment has a mean row followed by its folds", "[compare]") {
   const std::vector<ExperimentRecord> records{
       experiment(0, 0.1, {fold(0, {10, 8}, 2, 5), fold(1, {12, 12}, 2, 6), fold(2, {9, 10}, 2, 7)}, 2),

@@ -1,11 +1,15 @@
 #include "manager/compare/HtmlReport.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <functional>
 
 #include "manager/compare/LeaderboardFormat.h"
 #include "manager/compare/Pareto.h"
 #include "manager/compare/Svg.h"
+#include "manager/logbook/Logbook.h"
 #include "quantlab/Text.h"
 
 namespace quantlab::compare {
@@ -42,10 +46,21 @@ svg.chart .tick-mark { stroke: #999; }
 svg.chart .tick { font-size: 11px; fill: #555; }
 svg.chart .axis-title { font-size: 12px; fill: #333; }
 svg.chart .chart-title { font-size: 14px; font-weight: 600; fill: #222; }
-svg.chart circle.run { fill: #8fa3b8; stroke: #fff; stroke-width: 1; }
-svg.chart circle.front { fill: #d62728; stroke: #fff; stroke-width: 1; }
+svg.chart .run { stroke: #fff; stroke-width: 1; fill-opacity: 0.8; }
+svg.chart .front { stroke: #222; stroke-width: 1.5; }
 svg.chart path.front-line { fill: none; stroke: #d62728; stroke-width: 2; }
-svg.chart text.front-label { font-size: 11px; fill: #a01c1c; }
+svg.chart text.front-label, svg.chart text.run-label { font-size: 11px; fill: #a01c1c; }
+svg.chart text.run-label { fill: #555; }
+ul.origins { list-style: none; padding: 0; margin: 4px 0; font-size: 13px; display: flex; flex-wrap: wrap; gap: 14px; }
+ul.origins svg { vertical-align: middle; margin-right: 4px; }
+ul.origins .front { stroke: #222; stroke-width: 1.5; }
+h3 { font-size: 15px; margin: 16px 0 4px; }
+table.sensitivity { border-collapse: collapse; font-size: 12px; margin-bottom: 8px; }
+table.sensitivity th, table.sensitivity td { padding: 2px 8px; border: 1px solid #e4e4e4; white-space: nowrap; }
+table.sensitivity th { background: #f2f4f7; }
+table.sensitivity td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.sensitivity td.none { color: #aaa; text-align: center; }
+p.sensitivity { font-size: 13px; color: #444; max-width: 900px; }
 svg.chart path.curve { fill: none; stroke-width: 2; }
 svg.chart circle.curve-point { stroke: #fff; stroke-width: 0.5; }
 ul.legend { list-style: none; padding: 0; font-size: 13px; columns: 2; max-width: 600px; }
@@ -55,6 +70,38 @@ span.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6p
 // Tableau 10: distinct at a glance, for up to ten curves.
 const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                 "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+// How the Pareto charts mark a point by the kind of its origin (origin_kind).
+struct OriginStyle {
+  const char* kind;
+  const char* legend;
+  Marker shape;
+  const char* colour;
+};
+const OriginStyle kOriginStyles[] = {
+    {"fp32", "fp32 (unquantized)", Marker::Square, "#7f7f7f"},
+    {"uniform", "uniform bit-widths", Marker::Circle, "#4e79a7"},
+    {"mixed", "mixed bit-widths (by hand)", Marker::Diamond, "#f28e2b"},
+    {"select", "searched mix (qlhost select)", Marker::TriangleUp, "#59a14f"},
+    {"learned", "learned bit-widths", Marker::TriangleDown, "#b07aa1"},
+    {"other", "other origin", Marker::Plus, "#9c755f"},
+    {"", "origin not known", Marker::Circle, "#bab0ac"},
+};
+
+const OriginStyle& origin_style(const std::string& origin) {
+  const std::string kind = origin_kind(origin);
+  for (const auto& style : kOriginStyles)
+    if (kind == style.kind) return style;
+  return kOriginStyles[std::size(kOriginStyles) - 1];
+}
+
+// "exp0003 (select weights=300KiB)": what a point is and where it came from.
+std::string point_name(const LeaderboardRow& row) {
+  return row.origin.empty() ? row.id() : row.id() + " (" + row.origin + ")";
+}
+
+// Every point is labelled when there are this few; beyond, only the front's.
+constexpr std::size_t kLabelAllUpTo = 12;
 
 std::string direction(const Leaderboard& board) {
   return board.higher_is_better ? "higher is better" : "lower is better";
@@ -132,18 +179,39 @@ std::string pareto_chart(const Leaderboard& board, const std::string& title, con
   }
   chart.line(line, "front-line", "", "Pareto front");
   const auto describe = [&](std::size_t i) {
-    return rows[i]->id() + ": " + board.metric + " " + shortest(points[i].metric) + ", " + cost_name + " " +
+    return point_name(*rows[i]) + ": " + board.metric + " " + shortest(points[i].metric) + ", " + cost_name + " " +
            cost_format(points[i].cost);
   };
+  const bool label_all = points.size() <= kLabelAllUpTo;
+  std::vector<bool> kinds_drawn(std::size(kOriginStyles), false);
+  const auto draw = [&](std::size_t i, bool optimal) {
+    const OriginStyle& style = origin_style(rows[i]->origin);
+    kinds_drawn[&style - kOriginStyles] = true;
+    const std::string css =
+        std::string(optimal ? "front" : "run") + " origin-" + (*style.kind ? style.kind : "unknown");
+    chart.marker(points[i].cost, points[i].metric, style.shape, optimal ? 6 : 4.5, css,
+                 describe(i) + (optimal ? " (Pareto-optimal)" : ""), style.colour);
+    if (optimal || label_all)
+      chart.label(points[i].cost, points[i].metric, point_name(*rows[i]), optimal ? "front-label" : "run-label");
+  };
   for (std::size_t i = 0; i < points.size(); ++i)
-    if (!on_front[i]) chart.point(points[i].cost, points[i].metric, 4, "run", describe(i));
+    if (!on_front[i]) draw(i, false);
   std::string members;
   for (const auto index : front) {
-    chart.point(points[index].cost, points[index].metric, 6, "front", describe(index) + " (Pareto-optimal)");
-    chart.label(points[index].cost, points[index].metric, rows[index]->id(), "front-label");
+    draw(index, true);
     members += (members.empty() ? "" : ", ") + describe(index);
   }
   html += chart.svg();
+  html += "<ul class=\"origins\">\n";
+  for (std::size_t k = 0; k < std::size(kOriginStyles); ++k) {
+    if (!kinds_drawn[k]) continue;
+    const OriginStyle& style = kOriginStyles[k];
+    html += "<li><svg width=\"14\" height=\"14\" viewBox=\"0 0 14 14\" aria-hidden=\"true\">" +
+            marker_element(style.shape, 7, 7, 5, "", style.colour) + "</svg>" + xml_escape(style.legend) + "</li>\n";
+  }
+  html += "<li><svg width=\"14\" height=\"14\" viewBox=\"0 0 14 14\" aria-hidden=\"true\">" +
+          marker_element(Marker::Circle, 7, 7, 5, "front", "#fff") +
+          "</svg>outlined: Pareto-optimal, joined by the front line</li>\n</ul>\n";
   html += "<figcaption>" + std::to_string(points.size()) + " experiment(s); " +
           (chart.x_axis().scale() == Axis::Scale::Log ? "log" : "linear") + " " + xml_escape(cost_name) +
           " axis. Pareto-optimal (no other experiment is as small and as good, and smaller or better): " +
@@ -183,6 +251,88 @@ std::string learning_curves(const Leaderboard& board, std::size_t count) {
          " best run(s) of the leaderboard.</figcaption>\n</figure>\n" + legend + "</ul>\n";
 }
 
+// White for no loss increase (or a decrease) to red for the table's largest
+// increase, on a square-root scale so that small increases still show.
+std::string heat_colour(const std::optional<double>& delta, double largest) {
+  if (!delta || !std::isfinite(*delta) || !(largest > 0) || *delta <= 0) return "";
+  const double t = std::sqrt(std::min(*delta / largest, 1.0));
+  const auto channel = [t](int to) { return static_cast<int>(std::lround(255 - (255 - to) * t)); };
+  char colour[32];
+  std::snprintf(colour, sizeof colour, "rgb(255,%d,%d)", channel(87), channel(89));
+  return colour;
+}
+
+std::string optional_text(const std::optional<double>& value, const std::string& unit = "") {
+  if (!value || !std::isfinite(*value)) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", *value);
+  return unit.empty() ? text : text + (" " + unit);
+}
+
+const SensitivityPoint* at_bits(const std::vector<SensitivityPoint>& points, int bits) {
+  for (const auto& point : points)
+    if (point.bits == bits) return &point;
+  return nullptr;
+}
+
+// One cell: the loss increase with the SQNR under it, coloured by the increase.
+std::string sensitivity_cell(const SensitivityPoint* point, double largest, const std::string& metric) {
+  if (!point) return "<td class=\"none\">-</td>";
+  const std::string colour = heat_colour(point->loss_delta, largest);
+  std::string title = "loss " + optional_text(point->loss_delta) + ", " + metric + " " +
+                      optional_text(point->metric_delta) + ", SQNR " + optional_text(point->sqnr_db, "dB");
+  if (point->perturbation) title += ", perturbation " + optional_text(point->perturbation);
+  return "<td class=\"num\"" + (colour.empty() ? std::string() : " style=\"background:" + colour + "\"") +
+         " title=\"" + xml_escape(title) + "\">" + xml_escape(optional_text(point->loss_delta)) + "<br><small>" +
+         xml_escape(optional_text(point->sqnr_db, "dB")) + "</small></td>";
+}
+
+std::string sensitivity_table(const Sensitivity& s) {
+  double largest = 0;
+  for (const auto& layer : s.layers)
+    for (const auto* points : {&layer.weights, &layer.activations})
+      for (const auto& point : *points)
+        if (point.loss_delta && std::isfinite(*point.loss_delta)) largest = std::max(largest, *point.loss_delta);
+  std::string html = "<h3>" + xml_escape(Logbook::experiment_name(s.experiment)) + " fold " +
+                     std::to_string(s.fold) + "</h3>\n<p class=\"sensitivity\">" + xml_escape(s.checkpoint) +
+                     " checkpoint" + (s.samples ? ", " + std::to_string(*s.samples) + " samples" : "") +
+                     "; baseline loss " + xml_escape(optional_text(s.baseline_loss)) + ", " + xml_escape(s.metric) +
+                     " " + xml_escape(optional_text(s.baseline_metric)) + ".</p>\n";
+  html += "<div class=\"table-wrap\">\n<table class=\"sensitivity\">\n<thead><tr><th rowspan=\"2\">layer</th>"
+          "<th rowspan=\"2\">type</th><th rowspan=\"2\">parameters</th><th rowspan=\"2\">Hessian trace</th>"
+          "<th colspan=\"" + std::to_string(s.bits.size()) + "\">weights: loss increase, SQNR</th>"
+          "<th rowspan=\"2\">activation</th><th colspan=\"" + std::to_string(s.bits.size()) +
+          "\">activation: loss increase, SQNR</th></tr>\n<tr>";
+  for (int pass = 0; pass < 2; ++pass)
+    for (const int bits : s.bits) html += std::string("<th>") + (pass ? "A" : "W") + std::to_string(bits) + "</th>";
+  html += "</tr></thead>\n<tbody>\n";
+  for (const auto& layer : s.layers) {
+    html += "<tr><td>" + xml_escape(layer.name) + "</td><td>" + xml_escape(layer.type) + "</td><td class=\"num\">" +
+            (layer.parameters ? xml_escape(with_unit(static_cast<double>(*layer.parameters))) : "-") +
+            "</td><td class=\"num\">" + xml_escape(optional_text(layer.hessian_trace)) + "</td>";
+    for (const int bits : s.bits) html += sensitivity_cell(at_bits(layer.weights, bits), largest, s.metric);
+    html += "<td>" + xml_escape(layer.activation.value_or("-")) + "</td>";
+    for (const int bits : s.bits)
+      html += layer.activation ? sensitivity_cell(at_bits(layer.activations, bits), largest, s.metric)
+                               : "<td class=\"none\">-</td>";
+    html += "</tr>\n";
+  }
+  return html + "</tbody>\n</table>\n</div>\n";
+}
+
+// Each compared experiment's sensitivity.json, or nothing when none has one.
+std::string sensitivity_section(const Leaderboard& board) {
+  if (board.sensitivities.empty()) return "";
+  std::string html = "<h2 id=\"sensitivity\">Sensitivity</h2>\n<p class=\"sensitivity\">Each layer's weights, "
+                     "and the activation feeding it, quantized alone at each bit-width (<code>qlhost sensitivity"
+                     "</code>): the increase of the loss over the unquantized network, and under it the SQNR of the "
+                     "quantized tensor; the darker the red, the larger the increase (hover a cell for the metric's "
+                     "change). The Hessian trace (Hutchinson's estimate) weighs how much a layer's loss reacts to "
+                     "a perturbation of its weights.</p>\n";
+  for (const auto& sensitivity : board.sensitivities) html += sensitivity_table(sensitivity);
+  return html;
+}
+
 }  // namespace
 
 std::string html_report(const Leaderboard& board, const ReportOptions& options) {
@@ -216,6 +366,7 @@ std::string html_report(const Leaderboard& board, const ReportOptions& options) 
       },
       [](double bops) { return tick_with_unit(bops, ""); });
   html += "</div>\n<h2 id=\"curves\">Learning curves</h2>\n" + learning_curves(board, options.curves);
+  html += sensitivity_section(board);
   return html + "</body>\n</html>\n";
 }
 

@@ -1,6 +1,7 @@
 #include "manager/compare/Leaderboard.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
 
@@ -77,6 +78,7 @@ Entry entry_of(const ExperimentRecord& experiment, const std::vector<std::string
   for (const std::string& key : keys) common.values.push_back(value_of(experiment.config, key));
   common.recipe = experiment.recipe;
   common.bits = experiment.bits;
+  common.origin = experiment.origin;
   common.n_epochs = experiment.n_epochs;
   common.size_bytes = experiment.size_bytes;
   common.bops = experiment.bops;
@@ -133,6 +135,19 @@ Entry entry_of(const ExperimentRecord& experiment, const std::vector<std::string
 
 }  // namespace
 
+std::string origin_kind(const std::string& origin) {
+  if (origin.empty()) return "";
+  for (const char* kind : {"fp32", "uniform", "mixed"})
+    if (origin == kind) return kind;
+  for (const char* kind : {"select", "learned"}) {
+    const std::string word = kind;
+    const bool starts = origin.rfind(word, 0) == 0;
+    if (starts && (origin.size() == word.size() || !std::isalnum(static_cast<unsigned char>(origin[word.size()]))))
+      return kind;
+  }
+  return "other";
+}
+
 Leaderboard make_leaderboard(const std::vector<ExperimentRecord>& experiments, const std::string& metric,
                              bool higher_is_better) {
   Leaderboard board;
@@ -153,6 +168,9 @@ Leaderboard make_leaderboard(const std::vector<ExperimentRecord>& experiments, c
   });
   for (auto& entry : entries)
     for (auto& row : entry.rows) board.rows.push_back(std::move(row));
+  for (const auto& entry : entries)
+    for (const auto& experiment : experiments)
+      if (experiment.id == entry.id && experiment.sensitivity) board.sensitivities.push_back(*experiment.sensitivity);
   return board;
 }
 

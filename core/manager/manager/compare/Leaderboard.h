@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "manager/compare/DifferingKeys.h"
+#include "manager/compare/SensitivityFile.h"
 
 namespace quantlab::compare {
 
@@ -35,12 +36,18 @@ struct ExperimentRecord {
   int n_epochs = 0;
   std::string recipe;  // network.quantize.recipe, "none" without one
   std::string bits;    // the network's weight and activation bits ("W4/8 A4/32"); "" when not measured
+  // What produced it: experiment.origin when the config says ("select
+  // weights=300KiB"), else its precision: "fp32", "uniform" (one weight
+  // bit-width and one activation bit-width) or "mixed"; "" when not known.
+  std::string origin;
   std::optional<std::int64_t> size_bytes;  // model size at its bit-widths
   std::optional<std::int64_t> bops;        // bit-operations per sample
   std::vector<FoldRecord> folds;           // experiment.n_folds of them, ascending
   // What its sweep says when that overrides the logbook: "running", "dead",
   // "failed", "pruned". Unset outside sweeps and for points done or pending.
   std::optional<std::string> sweep_status;
+  // Its sensitivity.json, when it has one that could be read.
+  std::optional<Sensitivity> sensitivity;
 };
 
 // Best and last value of a learning curve and the epoch of the best (the
@@ -73,6 +80,7 @@ struct LeaderboardRow {
   std::vector<std::string> values;  // of Leaderboard::differing_keys, in that order
   std::string recipe;
   std::string bits;
+  std::string origin;
   std::optional<double> best, best_std;  // the std on Folds rows only
   std::optional<double> last, last_std;
   std::optional<int> best_epoch;  // not on Folds rows
@@ -96,9 +104,17 @@ struct Leaderboard {
   bool higher_is_better = false;
   std::vector<std::string> differing_keys;
   std::vector<LeaderboardRow> rows;
+  // The sensitivity files of the compared experiments, in the rows' order.
+  std::vector<Sensitivity> sensitivities;
   // One line each about what was left out or could not be measured, for stderr.
   std::vector<std::string> notes;
 };
+
+// The kinds of origin the report marks apart: an origin's kind is "fp32",
+// "uniform" or "mixed" when it is that word, "select" or "learned" when it
+// starts with that word ("select weights=300KiB", "learned bits, ..."), else
+// "other" (and "" for an unknown origin).
+std::string origin_kind(const std::string& origin);
 
 // Rows of the records: experiments ranked by their best value (a k-fold
 // experiment by the mean of its folds' bests), best first, those without any

@@ -13,9 +13,9 @@ namespace quantlab::compare {
 namespace {
 
 // Columns before the differing keys (id, topology), and after them the text
-// columns before the numbers (recipe, bits).
+// columns before the numbers (recipe, bits, origin).
 constexpr std::size_t kLeadingColumns = 2;
-constexpr std::size_t kTextColumnsAfterKeys = 2;
+constexpr std::size_t kTextColumnsAfterKeys = 3;
 
 // Decimals that give the board's largest metric value 4 significant digits
 // (an error in percent: 7.80; as a fraction: 0.0780), so that every row of a
@@ -111,8 +111,8 @@ Format parse_format(const std::string& text) {
 std::vector<std::string> column_headers(const Leaderboard& board) {
   std::vector<std::string> headers{"id", "topology"};
   headers.insert(headers.end(), board.differing_keys.begin(), board.differing_keys.end());
-  headers.insert(headers.end(), {"recipe", "bits", "best " + board.metric, "last " + board.metric, "best epoch",
-                                 "epochs", "size", "BOPs", "train time", "status"});
+  headers.insert(headers.end(), {"recipe", "bits", "origin", "best " + board.metric, "last " + board.metric,
+                                 "best epoch", "epochs", "size", "BOPs", "train time", "status"});
   return headers;
 }
 
@@ -132,6 +132,7 @@ std::vector<std::string> row_cells(const Leaderboard& board, const LeaderboardRo
   cells.insert(cells.end(), row.values.begin(), row.values.end());
   cells.push_back(row.recipe);
   cells.push_back(row.bits.empty() ? "-" : row.bits);
+  cells.push_back(row.origin.empty() ? "-" : row.origin);
   cells.push_back(metric_text(row.best, row.best_std, decimals));
   cells.push_back(metric_text(row.last, row.last_std, decimals));
   cells.push_back(row.best_epoch ? std::to_string(*row.best_epoch) : "-");
@@ -172,8 +173,9 @@ std::string format_table(const Leaderboard& board) {
 std::string format_csv(const Leaderboard& board) {
   std::vector<std::string> headers{"id", "experiment", "fold", "topology"};
   headers.insert(headers.end(), board.differing_keys.begin(), board.differing_keys.end());
-  headers.insert(headers.end(), {"recipe", "bits", "metric", "best", "best_std", "last", "last_std", "best_epoch",
-                                 "epochs_done", "n_epochs", "size_bytes", "bops", "train_seconds", "status"});
+  headers.insert(headers.end(), {"recipe", "bits", "origin", "metric", "best", "best_std", "last", "last_std",
+                                 "best_epoch", "epochs_done", "n_epochs", "size_bytes", "bops", "train_seconds",
+                                 "status"});
   const auto line = [](const std::vector<std::string>& fields) {
     std::string text;
     for (std::size_t i = 0; i < fields.size(); ++i) text += (i ? "," : "") + csv_field(fields[i]);
@@ -185,7 +187,8 @@ std::string format_csv(const Leaderboard& board) {
                                     row.topology};
     fields.insert(fields.end(), row.values.begin(), row.values.end());
     fields.insert(fields.end(),
-                  {row.recipe, row.bits, board.metric, optional_number(row.best), optional_number(row.best_std),
+                  {row.recipe, row.bits, row.origin, board.metric, optional_number(row.best),
+                   optional_number(row.best_std),
                    optional_number(row.last), optional_number(row.last_std), optional_number(row.best_epoch),
                    std::to_string(row.epochs_done), std::to_string(row.n_epochs), optional_number(row.size_bytes),
                    optional_number(row.bops), optional_number(row.train_seconds), row.status});
@@ -209,6 +212,7 @@ std::string format_json(const Leaderboard& board) {
            ", \"fold\": " + json_optional(row.fold) + ", \"n_folds\": " + std::to_string(row.n_folds) +
            ", \"topology\": " + json_string(row.topology) + ", \"config\": {" + config + "}" +
            ", \"recipe\": " + json_string(row.recipe) + ", \"bits\": " + json_string(row.bits) +
+           ", \"origin\": " + json_string(row.origin) +
            ", \"metric\": " + json_string(board.metric) +
            ", \"higher_is_better\": " + (board.higher_is_better ? "true" : "false") +
            ", \"best\": " + json_optional(row.best) + ", \"best_std\": " + json_optional(row.best_std) +

@@ -14,7 +14,7 @@ enum class Format { Table, Csv, Json };
 // "table", "csv" or "json"; UserError naming the option and the choices otherwise.
 Format parse_format(const std::string& text);
 
-// The table's columns: id, topology, the differing keys, recipe, bits, best
+// The table's columns: id, topology, the differing keys, recipe, bits, origin, best
 // and last metric, epoch of best, epochs, size, BOPs, train time, status.
 std::vector<std::string> column_headers(const Leaderboard& board);
 // A row's cells for people: metrics with the decimals that give the board's

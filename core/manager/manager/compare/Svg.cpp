@@ -106,12 +106,47 @@ SvgChart::SvgChart(Layout layout, std::string title, Axis x, std::string x_title
       y_title_(std::move(y_title)),
       y_format_(std::move(y_format)) {}
 
+std::string marker_element(Marker shape, double cx, double cy, double radius, const std::string& css_class,
+                           const std::string& fill, const std::string& title) {
+  std::string element, tag;
+  if (shape == Marker::Circle) {
+    tag = "circle";
+    element = "<circle class=\"" + xml_escape(css_class) + "\" cx=\"" + pixel(cx) + "\" cy=\"" + pixel(cy) +
+              "\" r=\"" + pixel(radius) + "\"";
+  } else {
+    // Corners as offsets from the centre in units of `radius`; the square and
+    // the triangles are scaled to look as large as the circle.
+    std::vector<std::pair<double, double>> corners;
+    switch (shape) {
+      case Marker::Square: corners = {{-0.9, -0.9}, {0.9, -0.9}, {0.9, 0.9}, {-0.9, 0.9}}; break;
+      case Marker::Diamond: corners = {{0, -1.3}, {1.3, 0}, {0, 1.3}, {-1.3, 0}}; break;
+      case Marker::TriangleUp: corners = {{0, -1.35}, {1.2, 0.85}, {-1.2, 0.85}}; break;
+      case Marker::TriangleDown: corners = {{0, 1.35}, {1.2, -0.85}, {-1.2, -0.85}}; break;
+      case Marker::Plus:
+        corners = {{-0.4, -1.2}, {0.4, -1.2}, {0.4, -0.4}, {1.2, -0.4}, {1.2, 0.4}, {0.4, 0.4},
+                   {0.4, 1.2},   {-0.4, 1.2}, {-0.4, 0.4}, {-1.2, 0.4}, {-1.2, -0.4}, {-0.4, -0.4}};
+        break;
+      case Marker::Circle: break;
+    }
+    std::string path;
+    for (const auto& [dx, dy] : corners)
+      path += (path.empty() ? "M" : " L") + pixel(cx + dx * radius) + " " + pixel(cy + dy * radius);
+    tag = "path";
+    element = "<path class=\"" + xml_escape(css_class) + "\" d=\"" + path + " Z\"";
+  }
+  if (!fill.empty()) element += " style=\"fill:" + xml_escape(fill) + "\"";
+  if (title.empty()) return element + "/>\n";
+  return element + "><title>" + xml_escape(title) + "</title></" + tag + ">\n";
+}
+
 void SvgChart::point(double x, double y, double radius, const std::string& css_class, const std::string& title,
                      const std::string& fill) {
-  body_ += "<circle class=\"" + xml_escape(css_class) + "\" cx=\"" + pixel(x_.to_pixel(x)) + "\" cy=\"" +
-           pixel(y_.to_pixel(y)) + "\" r=\"" + pixel(radius) + "\"";
-  if (!fill.empty()) body_ += " style=\"fill:" + xml_escape(fill) + "\"";
-  body_ += "><title>" + xml_escape(title) + "</title></circle>\n";
+  marker(x, y, Marker::Circle, radius, css_class, title, fill);
+}
+
+void SvgChart::marker(double x, double y, Marker shape, double radius, const std::string& css_class,
+                      const std::string& title, const std::string& fill) {
+  body_ += marker_element(shape, x_.to_pixel(x), y_.to_pixel(y), radius, css_class, fill, title);
 }
 
 void SvgChart::line(const std::vector<std::pair<double, double>>& points, const std::string& css_class,

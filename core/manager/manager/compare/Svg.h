@@ -47,6 +47,16 @@ class Axis {
 // Tick text with up to 6 significant digits: 0.085 -> "0.085", 12 -> "12".
 std::string tick_text(double value);
 
+// The shapes points are drawn with, to tell kinds of points apart beside
+// their colour.
+enum class Marker { Circle, Square, Diamond, TriangleUp, TriangleDown, Plus };
+
+// One marker centred at pixel (cx, cy), about 2 x `radius` across: a <circle>
+// or a <path>, with a hover title when one is given; `fill` (a CSS colour)
+// overrides the class's. Charts and their legends draw with it.
+std::string marker_element(Marker shape, double cx, double cy, double radius, const std::string& css_class,
+                           const std::string& fill = "", const std::string& title = "");
+
 // One chart: a frame with axes, tick marks, grid lines and axis titles;
 // points and lines are added in data coordinates.
 class SvgChart {
@@ -74,6 +84,9 @@ class SvgChart {
   // A dot with a hover title; `css_class` styles it, `fill` (a CSS colour) overrides the class's.
   void point(double x, double y, double radius, const std::string& css_class, const std::string& title,
              const std::string& fill = "");
+  // The same with another shape.
+  void marker(double x, double y, Marker shape, double radius, const std::string& css_class,
+              const std::string& title, const std::string& fill = "");
   // A line through the points in order; `stroke` (a CSS colour) overrides the class's.
   void line(const std::vector<std::pair<double, double>>& points, const std::string& css_class,
             const std::string& stroke = "", const std::string& title = "");

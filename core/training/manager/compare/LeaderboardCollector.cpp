@@ -108,6 +108,18 @@ std::optional<std::string> sweep_status(const sweep::PointRecord& point, std::in
   return std::nullopt;
 }
 
+// The experiment's sensitivity.json; none, with a note, when it is damaged.
+std::optional<Sensitivity> read_sensitivity(const Logbook& logbook, int id, std::vector<std::string>& notes) {
+  const fs::path file = logbook.experiment_dir(id) / kSensitivityFileName;
+  if (!fs::exists(file)) return std::nullopt;
+  try {
+    return read_sensitivity_file(file);
+  } catch (const UserError& error) {
+    notes.push_back(std::string(error.what()) + " (its sensitivity is not shown)");
+    return std::nullopt;
+  }
+}
+
 struct Candidate {
   int id = 0;
   ExperimentConfig config;
@@ -258,7 +270,12 @@ Leaderboard collect_leaderboard(const LoadedPlugin& plugin, const StorageMap& st
       record.size_bytes = cost->size_bytes;
       record.bops = cost->bops;
       record.bits = cost->bits;
+      record.origin = cost->precision;
+    } else if (record.recipe == "none") {
+      record.origin = "fp32";
     }
+    if (candidate.config.origin) record.origin = *candidate.config.origin;
+    record.sensitivity = read_sensitivity(logbook, candidate.id, notes);
     for (int fold = 0; fold < candidate.config.n_folds; ++fold)
       record.folds.push_back(read_fold(logbook, candidate.id, fold, metric, notes));
     if (const auto point = points.find(candidate.id); point != points.end())

@@ -33,16 +33,40 @@ NetworkCost network_cost(const Topology& topology, const ExperimentConfig& confi
   apply_override(root, "network.pretrained=null");
   const BuiltNetwork built = build_network(topology, ExperimentConfig::parse(root, config.source));
   const auto summary = quantlib::graph::NetworkSummary::of(*built.network, sample);
-  return {summary.size_bytes(), summary.bops, bits_text(summary)};
+  return {summary.size_bytes(), summary.bops, bits_text(summary), precision_of(summary)};
+}
+
+namespace {
+
+// Bits of a tensor no quantizer touched (NetworkSummary.h).
+constexpr std::int64_t kFloatBits = 32;
+
+struct LayerBits {
+  std::set<std::int64_t> weights, inputs;  // of the layers with weights
+};
+
+LayerBits layer_bits(const quantlib::graph::NetworkSummary& summary) {
+  LayerBits bits;
+  for (const auto& layer : summary.layers) {
+    if (!layer.weight_bits) continue;
+    bits.weights.insert(*layer.weight_bits);
+    if (layer.input_bits) bits.inputs.insert(*layer.input_bits);
+  }
+  return bits;
+}
+
+}  // namespace
+
+std::string precision_of(const quantlib::graph::NetworkSummary& summary) {
+  LayerBits bits = layer_bits(summary);
+  bits.inputs.erase(kFloatBits);
+  if (bits.inputs.empty() && (bits.weights.empty() || bits.weights == std::set<std::int64_t>{kFloatBits}))
+    return "fp32";
+  return bits.weights.size() <= 1 && bits.inputs.size() <= 1 ? "uniform" : "mixed";
 }
 
 std::string bits_text(const quantlib::graph::NetworkSummary& summary) {
-  std::set<std::int64_t> weight_bits, input_bits;
-  for (const auto& layer : summary.layers) {
-    if (!layer.weight_bits) continue;
-    weight_bits.insert(*layer.weight_bits);
-    if (layer.input_bits) input_bits.insert(*layer.input_bits);
-  }
+  const auto [weight_bits, input_bits] = layer_bits(summary);
   const auto join = [](const std::set<std::int64_t>& bits) {
     std::string text;
     for (const auto value : bits) text += (text.empty() ? "" : "/") + std::to_string(value);

@@ -20,7 +20,8 @@ namespace quantlab::compare {
 struct NetworkCost {
   std::int64_t size_bytes = 0;
   std::int64_t bops = 0;
-  std::string bits;  // see bits_text
+  std::string bits;       // see bits_text
+  std::string precision;  // see precision_of
 };
 
 // The first sample of `data` as `topology` feeds it to its network (no
@@ -42,5 +43,11 @@ NetworkCost network_cost(const Topology& topology, const ExperimentConfig& confi
 // weights, ascending: "W4/8 A4/32" (inputs of 32 bits are the unquantized
 // data entering the first layer or a layer with no quantizer before it).
 std::string bits_text(const quantlib::graph::NetworkSummary& summary);
+
+// "fp32" when no layer with weights has quantized weights or a quantized
+// input; "uniform" when those layers share one weight bit-width and their
+// quantized inputs one activation bit-width (unquantized inputs, such as the
+// data entering the first layer, do not count); "mixed" otherwise.
+std::string precision_of(const quantlib::graph::NetworkSummary& summary);
 
 }  // namespace quantlab::compare

@@ -34,7 +34,7 @@
 #include "manager/config/Yaml.h"
 #include "manager/logbook/Logbook.h"
 #include "manager/plugin/PluginLoader.h"
-#include "manager/select/SensitivityReport.h"
+#include "manager/compare/SensitivityFile.h"
 #include "manager/storage/StorageMap.h"
 #include "manager/train/NetworkBuilder.h"
 #include "quantlab/AtomicFile.h"
@@ -129,7 +129,7 @@ YAML::Node quantizer(int64_t bits) {
   return node;
 }
 
-YAML::Node rules_recipe(const select::SensitivityReport& report, const std::vector<LayerBits>& bits) {
+YAML::Node rules_recipe(const compare::Sensitivity& report, const std::vector<LayerBits>& bits) {
   YAML::Node rules(YAML::NodeType::Sequence);
   for (size_t i = 0; i < report.layers.size(); ++i) {
     const auto& layer = report.layers[i];
@@ -146,7 +146,7 @@ YAML::Node rules_recipe(const select::SensitivityReport& report, const std::vect
     rules.push_back(rule);
     if (layer.activation_kind == "relu" && bits[i].activation) {
       YAML::Node output_rule(YAML::NodeType::Map);
-      output_rule["select"]["name"] = layer.activation;
+      output_rule["select"]["name"] = *layer.activation;
       output_rule["output"] = quantizer(*bits[i].activation);
       rules.push_back(output_rule);
     }
@@ -176,11 +176,12 @@ const quantlib::graph::LayerSummary* summary_row(const quantlib::graph::NetworkS
 }
 
 // The largest input of a listed layer at its bits, in bits.
-double activation_peak(const select::SensitivityReport& report, const quantlib::graph::NetworkSummary& summary) {
+double activation_peak(const compare::Sensitivity& report, const quantlib::graph::NetworkSummary& summary) {
   double peak = 0;
   for (const auto& layer : report.layers)
     if (const auto* row = summary_row(summary, layer.name))
-      peak = std::max(peak, static_cast<double>(layer.input_elements) * static_cast<double>(row->input_bits.value_or(kFullBits)));
+      peak = std::max(peak, static_cast<double>(layer.input_elements.value_or(0)) *
+                                static_cast<double>(row->input_bits.value_or(kFullBits)));
   return peak;
 }
 
@@ -256,15 +257,23 @@ int select_command(const Arguments& arguments) {
   if (experiment.network_class != topology->name())
     throw ConfigError("--topology " + topology_name + ": experiment " + Logbook::experiment_name(experiment_id) +
                       " trained " + experiment.network_class);
-  const auto sensitivity_path = select::sensitivity_file(logbook.experiment_dir(experiment_id));
+  const auto sensitivity_path = logbook.experiment_dir(experiment_id) / compare::kSensitivityFileName;
   if (!std::filesystem::exists(sensitivity_path))
     throw StorageError(sensitivity_path.string() + ": no sensitivity measured (run qlhost sensitivity --exp-id " +
                        std::to_string(experiment_id) + " first)");
-  const select::SensitivityReport report = select::read_sensitivity(sensitivity_path);
+  const compare::Sensitivity report = compare::read_sensitivity_file(sensitivity_path);
+  for (size_t i = 0; i < report.layers.size(); ++i) {
+    const auto& layer = report.layers[i];
+    const std::string where = sensitivity_path.string() + ": layers[" + std::to_string(i) + "].";
+    if (!layer.parameters || !layer.input_elements || layer.activation_kind.empty())
+      throw DataError(where + "parameters, input_elements, activation_kind: expected them all (measure again with "
+                      "this qlhost sensitivity)");
+  }
+  const std::vector<int64_t> measured_bits(report.bits.begin(), report.bits.end());
   const std::vector<int64_t> weight_bits =
-      bit_list(bits_option, "--bits", report.bits, sensitivity_path.string());
+      bit_list(bits_option, "--bits", measured_bits, sensitivity_path.string());
   const std::vector<int64_t> act_bits =
-      bit_list(act_bits_option, "--act-bits", report.bits, sensitivity_path.string());
+      bit_list(act_bits_option, "--act-bits", measured_bits, sensitivity_path.string());
 
   // --fix LAYER=W[/A]: the bits a layer must take.
   std::map<std::string, std::pair<int64_t, std::optional<int64_t>>> fixed_bits;
@@ -275,7 +284,7 @@ int select_command(const Arguments& arguments) {
       throw ConfigError("--fix " + fix + ": expected LAYER=W or LAYER=W/A, e.g. conv1=8 or fc2=8/8");
     const std::string layer = match[1].str();
     const auto found = std::find_if(report.layers.begin(), report.layers.end(),
-                                    [&layer](const select::LayerSensitivity& row) { return row.name == layer; });
+                                    [&layer](const compare::LayerSensitivity& row) { return row.name == layer; });
     if (found == report.layers.end()) {
       std::string names;
       for (const auto& row : report.layers) names += (names.empty() ? "" : ", ") + row.name;
@@ -284,10 +293,10 @@ int select_command(const Arguments& arguments) {
     const int64_t w = std::stoll(match[2].str());
     std::optional<int64_t> a;
     if (match[4].matched) a = std::stoll(match[4].str());
-    if (!found->weight_point(w))
+    if (!found->weight_point(static_cast<int>(w)))
       throw ConfigError("--fix " + fix + ": " + std::to_string(w) + " weight bits were not measured by " +
                         sensitivity_path.string());
-    if (a && (found->activation_kind == "none" || !found->activation_point(*a)))
+    if (a && (found->activation_kind == "none" || !found->activation_point(static_cast<int>(*a))))
       throw ConfigError("--fix " + fix + ": " + (found->activation_kind == "none"
                                                      ? "layer '" + layer + "' has no activation decision (it takes the network's input)"
                                                      : std::to_string(*a) + " activation bits were not measured"));
@@ -314,8 +323,8 @@ int select_command(const Arguments& arguments) {
 
   // Costs at the largest bits, to separate what the choices change from the rest.
   // (Every measured width may appear: --fix can pin one outside --bits.)
-  const std::vector<int64_t>& all_weight_bits = report.bits;
-  const std::vector<int64_t>& all_act_bits = report.bits;
+  const std::vector<int64_t>& all_weight_bits = measured_bits;
+  const std::vector<int64_t>& all_act_bits = measured_bits;
   const int64_t top_weight = *std::max_element(all_weight_bits.begin(), all_weight_bits.end());
   const int64_t top_act = top_weight;
   std::vector<LayerBits> top(report.layers.size(), LayerBits{top_weight, top_act});
@@ -336,8 +345,9 @@ int select_command(const Arguments& arguments) {
     const bool decides = layer.activation_kind != "none";
     const double macs = static_cast<double>(row->macs);
     const double fixed_input_bits = static_cast<double>(row->input_bits.value_or(kFullBits));
-    const double per_parameter =
-        layer.hessian_trace ? std::max(0.0, *layer.hessian_trace) / static_cast<double>(layer.parameters) : 0.0;
+    const double parameters = static_cast<double>(*layer.parameters);
+    const double input_elements = static_cast<double>(*layer.input_elements);
+    const double per_parameter = layer.hessian_trace ? std::max(0.0, *layer.hessian_trace) / parameters : 0.0;
     LayerOptions options{layer.name, {}};
     const auto fix = fixed_bits.find(layer.name);
     for (const int64_t w : all_weight_bits) {
@@ -345,14 +355,14 @@ int select_command(const Arguments& arguments) {
       if (pinned ? w != fix->second.first
                  : std::find(weight_bits.begin(), weight_bits.end(), w) == weight_bits.end())
         continue;
-      const auto* point = layer.weight_point(w);
+      const auto* point = layer.weight_point(static_cast<int>(w));
       double weight_term = 0;
       if (layer.hessian_trace && point && point->perturbation)
         weight_term = 0.5 * per_parameter * *point->perturbation;
       else if (point && point->loss_delta)
         weight_term = std::max(0.0, *point->loss_delta);
       if (!decides) {
-        options.options.push_back(Option{w, std::nullopt, weight_term, static_cast<double>(layer.parameters * w),
+        options.options.push_back(Option{w, std::nullopt, weight_term, parameters * static_cast<double>(w),
                                          macs * static_cast<double>(w) * fixed_input_bits, 0.0});
         continue;
       }
@@ -360,20 +370,20 @@ int select_command(const Arguments& arguments) {
         if (pinned && fix->second.second ? a != *fix->second.second
                                          : std::find(act_bits.begin(), act_bits.end(), a) == act_bits.end())
           continue;
-        const auto* act = layer.activation_point(a);
+        const auto* act = layer.activation_point(static_cast<int>(a));
         if (!act) continue;  // e.g. 1 bit for a signed input
         options.options.push_back(Option{w, a, weight_term + std::max(0.0, act->loss_delta.value_or(0.0)),
-                                         static_cast<double>(layer.parameters * w),
+                                         parameters * static_cast<double>(w),
                                          macs * static_cast<double>(w) * static_cast<double>(a),
-                                         static_cast<double>(layer.input_elements * a)});
+                                         input_elements * static_cast<double>(a)});
       }
     }
     if (options.options.empty())
       throw ConfigError(sensitivity_path.string() + ": layer '" + layer.name + "' has no measured point for --act-bits");
-    fixed.weights -= static_cast<double>(layer.parameters * top_weight);
+    fixed.weights -= parameters * static_cast<double>(top_weight);
     fixed.bops -= macs * static_cast<double>(top_weight) * (decides ? static_cast<double>(top_act) : fixed_input_bits);
     if (!decides)
-      fixed.activations = std::max(fixed.activations, static_cast<double>(layer.input_elements) * fixed_input_bits);
+      fixed.activations = std::max(fixed.activations, input_elements * fixed_input_bits);
     layers.push_back(std::move(options));
   }
 
@@ -435,10 +445,10 @@ int select_command(const Arguments& arguments) {
               << "MACs" << std::setw(8) << "W bits" << std::setw(8) << "A bits" << "  activation\n";
     for (size_t i = 0; i < report.layers.size(); ++i) {
       const auto& layer = report.layers[i];
-      std::cout << std::left << std::setw(16) << layer.name << std::right << std::setw(10) << layer.parameters
-                << std::setw(12) << layer.macs << std::setw(8) << result.bits[i].weight << std::setw(8)
+      std::cout << std::left << std::setw(16) << layer.name << std::right << std::setw(10) << *layer.parameters
+                << std::setw(12) << layer.macs.value_or(0) << std::setw(8) << result.bits[i].weight << std::setw(8)
                 << (result.bits[i].activation ? std::to_string(*result.bits[i].activation) : "-") << "  "
-                << (layer.activation.empty() ? "-" : layer.activation) << "\n";
+                << layer.activation.value_or("-") << "\n";
     }
     const double peak = std::max(fixed.activations, activation_peak(report, measured));
     std::cout << "as qlhost summary counts it: model size " << bytes_text(static_cast<double>(measured.size_bits))

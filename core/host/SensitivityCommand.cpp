@@ -19,8 +19,8 @@
 #include "host/TrainedExperiment.h"
 #include "manager/data/Batcher.h"
 #include "manager/dist/Communicator.h"
+#include "manager/compare/SensitivityFile.h"
 #include "manager/select/Sensitivity.h"
-#include "manager/select/SensitivityReport.h"
 #include "manager/storage/StorageMap.h"
 #include "manager/tensorboard/EventWriter.h"
 #include "manager/train/ComputeThreads.h"
@@ -49,26 +49,27 @@ std::string scientific(const std::optional<double>& value) {
   return text.str();
 }
 
-void print_table(std::ostream& out, const select::SensitivityReport& report, const std::string& what) {
-  out << what << ": " << report.samples << " training samples, " << report.draws
+void print_table(std::ostream& out, const compare::Sensitivity& report, const std::string& what) {
+  out << what << ": " << *report.samples << " training samples, " << *report.draws
       << " Hutchinson draws; full precision: loss " << number(report.baseline_loss, 4) << ", " << report.metric
       << " " << number(report.baseline_metric, 2) << "\n\n";
   out << std::left << std::setw(14) << "layer" << std::setw(8) << "type" << std::right << std::setw(10) << "params"
       << std::setw(12) << "MACs" << std::setw(13) << "Hessian tr" << std::setw(13) << "tr/params" << "  activation\n";
   for (const auto& layer : report.layers) {
     const std::optional<double> per_parameter =
-        layer.hessian_trace ? std::optional<double>(*layer.hessian_trace / static_cast<double>(layer.parameters))
-                            : std::nullopt;
+        layer.hessian_trace && layer.parameters
+            ? std::optional<double>(*layer.hessian_trace / static_cast<double>(*layer.parameters))
+            : std::nullopt;
     out << std::left << std::setw(14) << layer.name << std::setw(8) << layer.type << std::right << std::setw(10)
-        << layer.parameters << std::setw(12) << layer.macs << std::setw(13) << scientific(layer.hessian_trace)
+        << layer.parameters.value_or(0) << std::setw(12) << layer.macs.value_or(0) << std::setw(13) << scientific(layer.hessian_trace)
         << std::setw(13) << scientific(per_parameter) << "  "
-        << (layer.activation.empty() ? "- (network input)" : layer.activation) << "\n";
+        << layer.activation.value_or("- (network input)") << "\n";
   }
   out << "\n" << std::left << std::setw(14) << "layer" << std::setw(12) << "tensor" << std::right << std::setw(5)
       << "bits" << std::setw(12) << "loss delta" << std::setw(std::max<int>(14, report.metric.size() + 8))
       << (report.metric + " delta") << std::setw(10) << "SQNR dB" << "\n";
   const auto rows = [&](const std::string& layer, const std::string& tensor,
-                        const std::vector<select::SensitivityPoint>& points) {
+                        const std::vector<compare::SensitivityPoint>& points) {
     for (const auto& point : points)
       out << std::left << std::setw(14) << layer << std::setw(12) << tensor << std::right << std::setw(5)
           << point.bits << std::setw(12) << number(point.loss_delta, 4, true)
@@ -77,11 +78,11 @@ void print_table(std::ostream& out, const select::SensitivityReport& report, con
   };
   for (const auto& layer : report.layers) {
     rows(layer.name, "weights", layer.weights);
-    rows(layer.name, layer.activation, layer.activations);
+    rows(layer.name, layer.activation.value_or(""), layer.activations);
   }
 }
 
-void print_csv(std::ostream& out, const select::SensitivityReport& report) {
+void print_csv(std::ostream& out, const compare::Sensitivity& report) {
   out << "layer,type,tensor,bits,loss_delta,metric_delta,sqnr_db,perturbation,hessian_trace,parameters,macs\n";
   const auto csv = [](const std::optional<double>& value) {
     if (!value || !std::isfinite(*value)) return std::string();
@@ -93,19 +94,19 @@ void print_csv(std::ostream& out, const select::SensitivityReport& report) {
     for (const auto& point : layer.weights)
       out << layer.name << "," << layer.type << ",weights," << point.bits << "," << csv(point.loss_delta) << ","
           << csv(point.metric_delta) << "," << csv(point.sqnr_db) << "," << csv(point.perturbation) << ","
-          << csv(layer.hessian_trace) << "," << layer.parameters << "," << layer.macs << "\n";
+          << csv(layer.hessian_trace) << "," << layer.parameters.value_or(0) << "," << layer.macs.value_or(0) << "\n";
     for (const auto& point : layer.activations)
-      out << layer.name << "," << layer.type << "," << layer.activation << "," << point.bits << ","
+      out << layer.name << "," << layer.type << "," << layer.activation.value_or("") << "," << point.bits << ","
           << csv(point.loss_delta) << "," << csv(point.metric_delta) << "," << csv(point.sqnr_db) << ",,,"
-          << layer.input_elements << "," << layer.macs << "\n";
+          << layer.input_elements.value_or(0) << "," << layer.macs.value_or(0) << "\n";
   }
 }
 
-void write_tensorboard(const std::filesystem::path& folder, const select::SensitivityReport& report) {
+void write_tensorboard(const std::filesystem::path& folder, const compare::Sensitivity& report) {
   tensorboard::EventWriter events(folder);
   for (const auto& layer : report.layers) {
     if (layer.hessian_trace) events.add_scalar("sensitivity/" + layer.name + "/hessian_trace", *layer.hessian_trace, 0);
-    const auto points = [&](const std::string& tensor, const std::vector<select::SensitivityPoint>& list) {
+    const auto points = [&](const std::string& tensor, const std::vector<compare::SensitivityPoint>& list) {
       for (const auto& point : list) {
         const std::string tag = "sensitivity/" + layer.name + "/" + tensor + "/";
         if (point.loss_delta) events.add_scalar(tag + "loss_delta", *point.loss_delta, point.bits);
@@ -207,7 +208,7 @@ int sensitivity_command(const Arguments& arguments, Communicator& communicator) 
   sensitivity_options.draws = draws;
   sensitivity_options.chunk = chunk;
   sensitivity_options.seed = *config.seed;
-  select::SensitivityReport report = measure_sensitivity(*experiment.trained.network, topology, *meter, loss, batch,
+  compare::Sensitivity report = measure_sensitivity(*experiment.trained.network, topology, *meter, loss, batch,
                                                          samples, sensitivity_options, communicator);
   report.experiment = options.experiment_id;
   report.fold = options.fold;
@@ -215,15 +216,16 @@ int sensitivity_command(const Arguments& arguments, Communicator& communicator) 
 
   if (communicator.is_root()) {
     const auto folder = experiment.logbook->experiment_dir(options.experiment_id);
-    write_file_atomically(select::sensitivity_file(folder), to_json(report));
+    const auto file = folder / compare::kSensitivityFileName;
+    write_file_atomically(file, compare::sensitivity_json(report));
     write_tensorboard(folder / "sensitivity", report);
     if (format == "json")
-      std::cout << to_json(report);
+      std::cout << compare::sensitivity_json(report);
     else if (format == "csv")
       print_csv(std::cout, report);
     else {
       print_table(std::cout, report, experiment.description);
-      std::cout << "\nwritten: " << select::sensitivity_file(folder).string() << " and TensorBoard events in "
+      std::cout << "\nwritten: " << file.string() << " and TensorBoard events in "
                 << (folder / "sensitivity").string() << "\n";
     }
   }

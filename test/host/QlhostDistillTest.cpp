@@ -101,11 +101,7 @@ TEST_CASE("a distilling run killed and resumed reloads its teacher and ends like
 
   const Logbook logbook(logs(home.path()));
   const fs::path output = home / "killed.txt";
-  const pid_t pid = test::spawn_process(fashionmnist(home.path(), options), output);
-  const fs::path first = logbook.epoch_checkpoint(2, 0, 1);
-  test::wait_until(pid, output, first.string(), [&] { return fs::exists(first); });
-  ::kill(pid, SIGKILL);
-  REQUIRE(test::wait_process(pid) == 128 + SIGKILL);
+  test::run_until_killed(fashionmnist(home.path(), options), output, logbook.epoch_checkpoint(2, 0, 1));
   REQUIRE_FALSE(fs::exists(logbook.epoch_checkpoint(2, 0, epochs)));
 
   const auto resumed = test::run_process(fashionmnist(home.path(), {"--exp-id", "2", "--ckpt-every", "1"}));

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "manager/select/SensitivityReport.h"
+#include "manager/compare/SensitivityFile.h"
 #include "manager/sweep/SweepSpec.h"
 #include "quantlab/AtomicFile.h"
 #include "support/Process.h"
@@ -70,13 +70,14 @@ TEST_CASE("sensitivity of a trained SimpleCNN, then select: configs that cost wh
   const fs::path file = logs(home.path()) / "exp0000" / "sensitivity.json";
   REQUIRE(fs::exists(file));
   CHECK(*read_whole_file(file) == measured.output);
-  const auto report = select::read_sensitivity(file);
+  const auto report = compare::read_sensitivity_file(file);
   CHECK(report.samples == 64);
-  CHECK(report.bits == std::vector<int64_t>{2, 4, 8});
+  CHECK(report.bits == std::vector<int>{2, 4, 8});
   REQUIRE(report.layers.size() == 4);
   CHECK(report.layers[0].name == "conv1");
   CHECK(report.layers[0].activation_kind == "none");
   CHECK(report.layers[0].activations.empty());
+  CHECK_FALSE(report.layers[0].activation);
   CHECK(report.layers[1].activation == "relu1");
   CHECK(report.layers[2].activation == "relu2");
   CHECK(report.layers[3].activation == "relu3");
@@ -153,11 +154,11 @@ TEST_CASE("sensitivity under mpirun splits the samples and measures what one ran
   const auto two = test::run_process(arguments);
   INFO(two.output);
   REQUIRE(two.status == 0);
-  const auto single = select::parse_sensitivity(one.output, "one rank");
-  const auto split = select::read_sensitivity(logs(home.path()) / "exp0000" / "sensitivity.json");
+  const auto single = compare::parse_sensitivity(one.output, "one rank");
+  const auto split = compare::read_sensitivity_file(logs(home.path()) / "exp0000" / "sensitivity.json");
   CHECK(split.samples == single.samples);
-  CHECK(split.baseline_loss == Approx(single.baseline_loss).epsilon(1e-5));
-  CHECK(split.baseline_metric == Approx(single.baseline_metric).margin(1e-9));
+  CHECK(*split.baseline_loss == Approx(*single.baseline_loss).epsilon(1e-5));
+  CHECK(*split.baseline_metric == Approx(*single.baseline_metric).margin(1e-9));
   REQUIRE(split.layers.size() == single.layers.size());
   for (size_t i = 0; i < split.layers.size(); ++i) {
     INFO(split.layers[i].name);

@@ -146,4 +146,12 @@ std::vector<std::string> error_lines(const std::string& output) {
   return found;
 }
 
+void run_until_killed(const std::vector<std::string>& arguments, const std::filesystem::path& child_output,
+                      const std::filesystem::path& checkpoint) {
+  const pid_t pid = spawn_process(arguments, child_output);
+  wait_until(pid, child_output, checkpoint.string(), [&] { return std::filesystem::exists(checkpoint); });
+  ::kill(pid, SIGKILL);
+  REQUIRE(wait_process(pid) == 128 + SIGKILL);
+}
+
 }  // namespace quantlab::test

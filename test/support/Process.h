@@ -38,6 +38,11 @@ void wait_until(const std::string& what, const std::function<bool()>& condition)
 void wait_until(pid_t child, const std::filesystem::path& child_output, const std::string& what,
                 const std::function<bool()>& condition);
 
+// Runs `arguments` (output into `child_output`) until `checkpoint` exists,
+// then kills it with SIGKILL, as a crash would; REQUIREs that it died so.
+void run_until_killed(const std::vector<std::string>& arguments, const std::filesystem::path& child_output,
+                      const std::filesystem::path& checkpoint);
+
 // build/qlhost and build/problems/lib<name>.so of this build.
 std::string qlhost_path();
 std::string plugin_path(const std::string& name);

@@ -9,6 +9,7 @@
 #include "quantlib/nn/Sequential.h"
 #include "quantlib/recipes/RuleRecipe.h"
 #include "support/ErrorMessage.h"
+#include "support/SmallNetwork.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -17,23 +18,9 @@ using namespace quantlib;
 
 namespace {
 
-// conv -> bn -> relu -> flatten -> fc -> relu -> fc, all called by name.
-nn::Sequential small_network() {
-  torch::manual_seed(3);
-  nn::Sequential net;
-  net->push_back("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3).padding(1).bias(false)));
-  net->push_back("bn1", torch::nn::BatchNorm2d(4));
-  net->push_back("relu1", torch::nn::ReLU());
-  net->push_back("flatten", torch::nn::Flatten());
-  net->push_back("fc1", torch::nn::Linear(4 * 5 * 5, 8));
-  net->push_back("relu2", torch::nn::ReLU());
-  net->push_back("fc2", torch::nn::Linear(8, 3));
-  return net;
-}
+using quantlab::test::small_network;
 
-quantlab::Params params_of(const std::string& yaml) {
-  return quantlab::Params(YAML::Load(yaml), "network.quantize.params", "recipe.yaml");
-}
+quantlab::Params params_of(const std::string& yaml) { return quantlab::test::recipe_params(yaml); }
 
 std::string error_of(const std::string& yaml) {
   return quantlab::test::error_message_of<quantlab::ConfigError>([&] {

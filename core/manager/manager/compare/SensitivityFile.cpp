@@ -113,7 +113,16 @@ std::string points_json(const std::vector<SensitivityPoint>& points, bool pertur
   return out + "]";
 }
 
+const SensitivityPoint* point_at(const std::vector<SensitivityPoint>& points, int bits) {
+  for (const auto& point : points)
+    if (point.bits == bits) return &point;
+  return nullptr;
+}
+
 }  // namespace
+
+const SensitivityPoint* LayerSensitivity::weight_point(int bits) const { return point_at(weights, bits); }
+const SensitivityPoint* LayerSensitivity::activation_point(int bits) const { return point_at(activations, bits); }
 
 Sensitivity parse_sensitivity(const std::string& text, const std::string& source) {
   YAML::Node root;
@@ -129,6 +138,7 @@ Sensitivity parse_sensitivity(const std::string& text, const std::string& source
   sensitivity.fold = read.integer(root, "fold", "");
   sensitivity.checkpoint = read.text(root, "checkpoint", "");
   sensitivity.samples = read.measured<std::int64_t>(root, "samples", "");
+  sensitivity.draws = read.measured<std::int64_t>(root, "draws", "");
   sensitivity.metric = read.text(root, "metric", "");
   sensitivity.higher_is_better = read.boolean(root, "higher_is_better", "");
   if (const YAML::Node baseline = root["baseline"]; baseline && !baseline.IsNull()) {
@@ -148,9 +158,20 @@ Sensitivity parse_sensitivity(const std::string& text, const std::string& source
     layer.type = node["type"] && !node["type"].IsNull() ? read.text(node, "type", where + ".") : "";
     layer.parameters = read.measured<std::int64_t>(node, "parameters", where + ".");
     layer.macs = read.measured<std::int64_t>(node, "macs", where + ".");
+    layer.input_elements = read.measured<std::int64_t>(node, "input_elements", where + ".");
     layer.hessian_trace = read.measured<double>(node, "hessian_trace", where + ".");
     if (node["activation"] && !node["activation"].IsNull())
       layer.activation = read.text(node, "activation", where + ".");
+    if (node["activation_kind"] && !node["activation_kind"].IsNull()) {
+      layer.activation_kind = read.text(node, "activation_kind", where + ".");
+      if (layer.activation_kind != "none" && layer.activation_kind != "relu" && layer.activation_kind != "input")
+        read.fail(where + ".activation_kind", "none, relu or input");
+      if ((layer.activation_kind == "none") != !layer.activation)
+        read.fail(where + ".activation", layer.activation_kind == "none" ? "null with activation_kind none"
+                                                                          : "the activation's name");
+    }
+    if (node["activation_signed"] && !node["activation_signed"].IsNull())
+      layer.activation_signed = read.boolean(node, "activation_signed", where + ".");
     layer.weights = read.points(node, "weights", where + ".");
     layer.activations = read.points(node, "activations", where + ".");
     sensitivity.layers.push_back(std::move(layer));
@@ -168,6 +189,7 @@ Sensitivity read_sensitivity_file(const std::filesystem::path& file) {
 std::string sensitivity_json(const Sensitivity& s) {
   std::string out = "{\"experiment\": " + std::to_string(s.experiment) + ", \"fold\": " + std::to_string(s.fold) +
                     ", \"checkpoint\": " + json_string(s.checkpoint) + ", \"samples\": " + json_integer(s.samples) +
+                    ", \"draws\": " + json_integer(s.draws) +
                     ", \"metric\": " + json_string(s.metric) +
                     ", \"higher_is_better\": " + (s.higher_is_better ? "true" : "false") +
                     ",\n \"baseline\": {\"loss\": " + json_number(s.baseline_loss) +
@@ -178,8 +200,12 @@ std::string sensitivity_json(const Sensitivity& s) {
     const LayerSensitivity& layer = s.layers[i];
     out += std::string(i ? ",\n  " : "\n  ") + "{\"name\": " + json_string(layer.name) +
            ", \"type\": " + json_string(layer.type) + ", \"parameters\": " + json_integer(layer.parameters) +
-           ", \"macs\": " + json_integer(layer.macs) + ", \"hessian_trace\": " + json_number(layer.hessian_trace) +
-           ", \"activation\": " + (layer.activation ? json_string(*layer.activation) : "null") +
+           ", \"macs\": " + json_integer(layer.macs) + ", \"input_elements\": " + json_integer(layer.input_elements) +
+           ", \"hessian_trace\": " + json_number(layer.hessian_trace) +
+           ",\n   \"activation\": " + (layer.activation ? json_string(*layer.activation) : "null") +
+           (layer.activation_kind.empty() ? std::string()
+                                          : ", \"activation_kind\": " + json_string(layer.activation_kind)) +
+           ", \"activation_signed\": " + (layer.activation_signed ? "true" : "false") +
            ",\n   \"weights\": " + points_json(layer.weights, true) +
            ",\n   \"activations\": " + points_json(layer.activations, false) + "}";
   }

@@ -10,13 +10,19 @@
 //    "baseline": {"loss": 0.25, "metric": 6.7},
 //    "bits": [2, 3, 4, 8],
 //    "layers": [{"name": "conv2", "type": "Conv2d", "parameters": 18432, "macs": 3612672,
-//                "hessian_trace": 1.23, "activation": "relu1",
+//                "input_elements": 6272, "hessian_trace": 1.23, "activation": "relu1",
+//                "activation_kind": "relu", "activation_signed": false,
 //                "weights": [{"bits": 2, "loss_delta": 0.5, "metric_delta": 3.1, "sqnr_db": 9.8,
 //                             "perturbation": 0.01}, ...],
 //                "activations": [{"bits": 2, "loss_delta": 0.4, "metric_delta": 2.0, "sqnr_db": 11.0}, ...]}]}
 //
 // `activation` is null and `activations` empty when the layer's input is not
 // a quantizable activation; every measured number may be null (not measured).
+// activation_kind says where `qlhost select` puts the activation's
+// quantizer: "none" (the layer takes the network's input), "relu" (the
+// output of that ReLU, which feeds only this layer) or "input" (the layer's
+// own input quantizer, signed when activation_signed); "draws" counts
+// Hutchinson's random vectors.
 // Pure: no tensors, so that the host, the report and the selection share it.
 #include <cstdint>
 #include <filesystem>
@@ -43,10 +49,17 @@ struct LayerSensitivity {
   std::string type;  // "Conv2d", "Linear"
   std::optional<std::int64_t> parameters;
   std::optional<std::int64_t> macs;  // per sample
+  std::optional<std::int64_t> input_elements;  // per sample
   std::optional<double> hessian_trace;
   std::optional<std::string> activation;  // the layer whose output feeds it; unset when none is quantizable
+  std::string activation_kind;            // none, relu or input; "" when the file does not say
+  bool activation_signed = false;
   std::vector<SensitivityPoint> weights;
   std::vector<SensitivityPoint> activations;  // empty without `activation`
+
+  // The point measured at `bits`; nullptr when there is none.
+  const SensitivityPoint* weight_point(int bits) const;
+  const SensitivityPoint* activation_point(int bits) const;
 };
 
 struct Sensitivity {
@@ -54,6 +67,7 @@ struct Sensitivity {
   int fold = 0;
   std::string checkpoint;  // "best" or "last"
   std::optional<std::int64_t> samples;
+  std::optional<std::int64_t> draws;
   std::string metric;
   bool higher_is_better = false;
   std::optional<double> baseline_loss;

@@ -131,21 +131,28 @@ struct Candidate {
 // keys share one network, and building it is the slow part.
 class CostMeter {
  public:
-  CostMeter(const LoadedPlugin& plugin, const StorageMap& storage, std::vector<std::string>& notes)
-      : plugin_(plugin), data_dir_(storage.problem_folder(plugin.name) / "data"), notes_(notes) {}
+  CostMeter(const LoadedPlugin& plugin, const StorageMap& storage, const Logbook& logbook,
+            std::vector<std::string>& notes)
+      : plugin_(plugin), data_dir_(storage.problem_folder(plugin.name) / "data"), logbook_(logbook), notes_(notes) {}
 
   std::optional<NetworkCost> cost(const Candidate& candidate) {
     YAML::Node network = YAML::Clone(candidate.config.root["network"]);
     network.remove("pretrained");
     YAML::Emitter key;
     key << YAML::Flow << network;
+    // Bits learned in training (lsq `bits: learned`) are the experiment's
+    // own, read from its fold 0 newest checkpoint (frozen by the end of the
+    // run): such a network is not shared.
+    const auto newest = logbook_.latest_epoch_checkpoint(candidate.id, 0);
+    const fs::path trained = newest ? newest->file : fs::path();
+    if (std::string(key.c_str()).find("learned") != std::string::npos) key << candidate.id;
     const auto cached = costs_.find(key.c_str());
     if (cached != costs_.end()) return cached->second;
     std::optional<NetworkCost> cost;
     if (const auto sample = sample_for(*candidate.topology)) {
       try {
         torch::NoGradGuard no_grad;
-        cost = network_cost(*candidate.topology, candidate.config, *sample);
+        cost = network_cost(*candidate.topology, candidate.config, *sample, trained);
       } catch (const UserError& error) {
         notes_.push_back(Logbook::experiment_name(candidate.id) + ": model size and BOPs not measured (" +
                          error.what() + ")");
@@ -175,6 +182,7 @@ class CostMeter {
 
   const LoadedPlugin& plugin_;
   fs::path data_dir_;
+  const Logbook& logbook_;
   std::vector<std::string>& notes_;
   std::map<std::string, torch::Tensor> samples_;
   std::map<std::string, std::optional<NetworkCost>> costs_;
@@ -255,7 +263,7 @@ Leaderboard collect_leaderboard(const LoadedPlugin& plugin, const StorageMap& st
                     "metric " + metric);
   }
 
-  CostMeter costs(plugin, storage, notes);
+  CostMeter costs(plugin, storage, logbook, notes);
   const std::int64_t now = unix_now();
   std::vector<ExperimentRecord> records;
   for (const auto& candidate : candidates) {

@@ -5,10 +5,19 @@
 #include <torch/torch.h>
 
 #include "manager/data/Batcher.h"
+#include "manager/train/Checkpoint.h"
 #include "manager/train/NetworkBuilder.h"
+#include "quantlib/algorithms/lsq/LearnedBitsQuantizer.h"
 #include "quantlab/Errors.h"
 
 namespace quantlab::compare {
+
+// Whether a quantizer of `network` learns its bit-width.
+bool learns_bits(torch::nn::Module& network) {
+  for (const auto& module : network.modules(/*include_self=*/false))
+    if (std::dynamic_pointer_cast<quantlib::nn::LearnedBitsQuantizer>(module)) return true;
+  return false;
+}
 
 torch::Tensor summary_sample(const Dataset& data, const Topology& topology) {
   if (data.size() < 1) throw DataError(data.describe() + ": expected at least one test sample");
@@ -28,10 +37,13 @@ torch::Tensor measurement_sample(const Problem& problem, const std::filesystem::
   }
 }
 
-NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample) {
+NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample,
+                         const std::filesystem::path& trained) {
   YAML::Node root = YAML::Clone(config.root);
   apply_override(root, "network.pretrained=null");
   const BuiltNetwork built = build_network(topology, ExperimentConfig::parse(root, config.source));
+  if (!trained.empty() && std::filesystem::exists(trained) && learns_bits(*built.network))
+    load_network(trained, *built.network);
   const auto summary = quantlib::graph::NetworkSummary::of(*built.network, sample);
   return {summary.size_bytes(), summary.bops, bits_text(summary), precision_of(summary)};
 }

@@ -37,7 +37,12 @@ torch::Tensor measurement_sample(const Problem& problem, const std::filesystem::
 
 // The config's network built and quantized by its recipe, never from
 // pretrained weights (the cost does not depend on them), then summarized.
-NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample);
+// A network that learns its bit-widths (lsq `bits: learned`) costs what its
+// training chose: its tensors are read from `trained` (a checkpoint of the
+// experiment, e.g. its newest) when that exists; without it the bits are the
+// recipe's start.
+NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample,
+                         const std::filesystem::path& trained = {});
 
 // The distinct weight bits and input-activation bits of the layers that have
 // weights, ascending: "W4/8 A4/32" (inputs of 32 bits are the unquantized

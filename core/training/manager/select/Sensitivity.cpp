@@ -102,10 +102,10 @@ class Calibration {
   Communicator& communicator_;
 };
 
-select::SensitivityPoint weight_point(Calibration& calibration, const QuantizableLayer& layer, int64_t bits,
+compare::SensitivityPoint weight_point(Calibration& calibration, const QuantizableLayer& layer, int64_t bits,
                                       const LossAndMetric& baseline) {
-  select::SensitivityPoint point;
-  point.bits = bits;
+  compare::SensitivityPoint point;
+  point.bits = static_cast<int>(bits);
   const torch::NoGradGuard no_grad;
   const torch::Tensor original = layer.weight.detach().clone();
   const torch::Tensor quantized = quantlib::select::quantize_weight(original, bits);
@@ -119,11 +119,11 @@ select::SensitivityPoint weight_point(Calibration& calibration, const Quantizabl
   return point;
 }
 
-select::SensitivityPoint activation_point(Calibration& calibration, const QuantizableLayer& layer,
+compare::SensitivityPoint activation_point(Calibration& calibration, const QuantizableLayer& layer,
                                           const torch::Tensor& values, bool is_signed, double top, int64_t bits,
                                           const LossAndMetric& baseline) {
-  select::SensitivityPoint point;
-  point.bits = bits;
+  compare::SensitivityPoint point;
+  point.bits = static_cast<int>(bits);
   const torch::Tensor errors = calibration.sum(quantlib::select::clip_errors(values, bits, is_signed, top));
   const auto range = quantlib::select::best_clip(errors, top, is_signed);
   {
@@ -154,7 +154,7 @@ std::string activation_kind(const QuantizableLayer& layer) {
 
 }  // namespace
 
-select::SensitivityReport measure_sensitivity(Network& network, const Topology& topology, Meter& meter,
+compare::Sensitivity measure_sensitivity(Network& network, const Topology& topology, Meter& meter,
                                               const Loss& loss, const Batch& batch, int64_t total_samples,
                                               const SensitivityOptions& options, Communicator& communicator) {
   TORCH_CHECK(batch.input.defined() && batch.input.size(0) >= 1, "measure_sensitivity: no calibration sample");
@@ -164,12 +164,12 @@ select::SensitivityReport measure_sensitivity(Network& network, const Topology& 
   auto layers = quantlib::select::quantizable_layers(network, batch.input.slice(0, 0, 1),
                                                      [&network](const torch::Tensor& x) { return network.forward(x); });
 
-  select::SensitivityReport report;
+  compare::Sensitivity report;
   report.samples = total_samples;
   report.draws = options.draws;
   report.metric = meter.main_metric();
   report.higher_is_better = meter.higher_is_better();
-  report.bits = options.bits;
+  report.bits.assign(options.bits.begin(), options.bits.end());
   const LossAndMetric baseline = calibration.evaluate();
   report.baseline_loss = baseline.loss;
   report.baseline_metric = baseline.metric;
@@ -184,7 +184,7 @@ select::SensitivityReport measure_sensitivity(Network& network, const Topology& 
   const auto recorder = calibration.record_inputs(layers);
   for (size_t i = 0; i < layers.size(); ++i) {
     QuantizableLayer& layer = layers[i];
-    select::LayerSensitivity row;
+    compare::LayerSensitivity row;
     row.name = layer.name;
     row.type = layer.type;
     row.parameters = layer.parameters;
@@ -193,7 +193,7 @@ select::SensitivityReport measure_sensitivity(Network& network, const Topology& 
     row.hessian_trace = trace_sums[static_cast<int64_t>(i)].item<double>() /
                         (static_cast<double>(options.draws) * static_cast<double>(total_samples));
     row.activation_kind = activation_kind(layer);
-    row.activation = layer.activation_name();
+    if (layer.has_activation()) row.activation = layer.activation_name();
     for (const int64_t bits : options.bits) row.weights.push_back(weight_point(calibration, layer, bits, baseline));
     if (layer.has_activation()) {
       const torch::Tensor values = recorder.values(i).to(torch::kFloat32);

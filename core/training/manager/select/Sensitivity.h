@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "manager/dist/Communicator.h"
-#include "manager/select/SensitivityReport.h"
+#include "manager/compare/SensitivityFile.h"
 #include "quantlab/Dataset.h"
 #include "quantlab/Meter.h"
 #include "quantlab/Network.h"
@@ -33,7 +33,7 @@ struct SensitivityOptions {
 // `batch` is this rank's share of the calibration samples, pre-processed for
 // evaluation (at least one sample); `total_samples` counts every rank's. The
 // report's experiment, fold and checkpoint are left for the caller.
-select::SensitivityReport measure_sensitivity(Network& network, const Topology& topology, Meter& meter,
+compare::Sensitivity measure_sensitivity(Network& network, const Topology& topology, Meter& meter,
                                               const Loss& loss, const Batch& batch, int64_t total_samples,
                                               const SensitivityOptions& options, Communicator& communicator);
 

@@ -17,6 +17,7 @@
 #include "quantlib/ops/Lsq.h"
 #include "quantlib/recipes/RuleRecipe.h"
 #include "support/ErrorMessage.h"
+#include "support/SmallNetwork.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -53,22 +54,9 @@ void set_bits(LearnedBitsQuantizer& quantizer, double bits) {
   quantizer.named_parameters()["bits"].fill_(bits);
 }
 
-// conv -> relu -> flatten -> fc -> relu -> fc, all called by name.
-nn::Sequential small_network() {
-  torch::manual_seed(3);
-  nn::Sequential net;
-  net->push_back("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3).padding(1).bias(false)));
-  net->push_back("relu1", torch::nn::ReLU());
-  net->push_back("flatten", torch::nn::Flatten());
-  net->push_back("fc1", torch::nn::Linear(4 * 5 * 5, 8));
-  net->push_back("relu2", torch::nn::ReLU());
-  net->push_back("fc2", torch::nn::Linear(8, 3));
-  return net;
-}
+using quantlab::test::small_network;
 
-quantlab::Params params_of(const std::string& yaml) {
-  return quantlab::Params(YAML::Load(yaml), "network.quantize.params", "recipe.yaml");
-}
+quantlab::Params params_of(const std::string& yaml) { return quantlab::test::recipe_params(yaml); }
 
 std::string recipe_error(const std::string& spec) {
   return quantlab::test::error_message_of<quantlab::ConfigError>([&] {

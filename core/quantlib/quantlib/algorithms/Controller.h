@@ -26,6 +26,12 @@ class Controller {
   // batch counts from 0 within the epoch, of batches_per_epoch on this rank.
   virtual void step_pre_batch(int /*epoch*/, int64_t /*batch*/, int64_t /*batches_per_epoch*/) {}
   virtual void step_pre_validation(int /*epoch*/) {}
+  // The first epoch whose validated network has this controller's
+  // quantization in its final form (every quantizer on, INQ's weights all
+  // frozen, ANA's noise gone, learned bit-widths frozen): earlier epochs do
+  // not describe the trained network, so the best checkpoint is picked from
+  // here on. A very large value when the schedule never gets there.
+  virtual int final_epoch() const { return 0; }
   virtual void save(torch::serialize::OutputArchive& /*archive*/) const {}
   virtual void load(torch::serialize::InputArchive& /*archive*/) {}
 };

@@ -23,6 +23,7 @@ class EpochSwitchController : public Controller {
   void step_pre_validation(int epoch) override;
 
   int start_epoch() const { return start_epoch_; }
+  int final_epoch() const override { return start_epoch_; }
   const std::vector<std::shared_ptr<nn::Quantizer>>& quantizers() const { return quantizers_; }
 
  private:

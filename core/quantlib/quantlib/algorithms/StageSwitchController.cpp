@@ -1,5 +1,6 @@
 #include "quantlib/algorithms/StageSwitchController.h"
 
+#include <algorithm>
 #include <set>
 
 #include <c10/util/Exception.h>
@@ -53,6 +54,12 @@ void StageSwitchController::apply(int epoch) {
 void StageSwitchController::step_pre_training(int epoch, torch::optim::Optimizer& /*optimizer*/) { apply(epoch); }
 
 void StageSwitchController::step_pre_validation(int epoch) { apply(epoch); }
+
+int StageSwitchController::final_epoch() const {
+  int last = 0;
+  for (const auto& item : switches_) last = std::max(last, item.first_epoch);
+  return last;
+}
 
 int StageSwitchController::switched_on_at(int epoch) const {
   int count = 0;

@@ -50,6 +50,8 @@ class StageSwitchController : public Controller {
   void step_pre_training(int epoch, torch::optim::Optimizer& optimizer) override;
   void step_pre_validation(int epoch) override;
 
+  // The last stage that switches a quantizer on.
+  int final_epoch() const override;
   // How many quantizers switch on at exactly `epoch`.
   int switched_on_at(int epoch) const;
 

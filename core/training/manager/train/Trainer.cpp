@@ -252,15 +252,26 @@ struct Trainer::Impl {
     return ranks.reduce(*meter, loss_sum, samples, start);
   }
 
-  bool improves(double value, const FoldProgress& progress) const {
-    if (progress.best_epoch == 0) return true;
+  // A best before `first_best` (a checkpoint of an older QuantLab) is replaced by any eligible epoch.
+  bool improves(double value, const FoldProgress& progress, int first_best) const {
+    if (progress.best_epoch == 0 || progress.best_epoch - 1 < first_best) return true;
     return target.higher_is_better ? value > progress.best_metric : value < progress.best_metric;
   }
 
+  // The first epoch that may be best: the latest at which a controller's
+  // quantization reaches its final form (Controller::final_epoch), so that
+  // best.ckpt is a network as trained (INQ fully frozen, bits frozen), and
+  // at the latest the last epoch.
+  int first_best_epoch(const FoldSession& session) const {
+    int first = 0;
+    for (const auto& controller : session.controllers) first = std::max(first, controller->final_epoch());
+    return std::min(first, config.n_epochs - 1);
+  }
+
   // Counts the validated epoch into `progress`; returns whether it is the best so far.
-  bool record_epoch(FoldProgress& progress, int epoch, const PassResult& valid) const {
+  bool record_epoch(FoldProgress& progress, int epoch, const PassResult& valid, int first_best) const {
     const double value = valid.metrics.at(target.metric);
-    const bool best = improves(value, progress);
+    const bool best = epoch >= first_best && improves(value, progress, first_best);
     progress.epochs_done = epoch + 1;
     if (best) {
       progress.best_metric = value;
@@ -346,11 +357,13 @@ struct Trainer::Impl {
     std::string terms;
     for (const auto& [name, value] : train.loss_terms) terms += fmt::format(" {} {:.4f}", name, value);
     if (!terms.empty()) terms = " (" + terms.substr(1) + ")";
-    log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{}{} | valid loss {:.4f}{} | lr {:.4g} | "
-             "best {} {:.4g} (epoch {})",
+    const std::string best = progress.best_epoch > 0
+                                 ? fmt::format("best {} {:.4g} (epoch {})", target.metric, progress.best_metric,
+                                               progress.best_epoch)
+                                 : std::string("no best yet (the quantization has not its final form)");
+    log.info("fold {} epoch {}/{} done in {:.1f} s | train loss {:.4f}{}{} | valid loss {:.4f}{} | lr {:.4g} | {}",
              fold, epoch + 1, config.n_epochs, train.seconds + valid.seconds, train.loss, terms,
-             metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, target.metric,
-             progress.best_metric, progress.best_epoch);
+             metric_text(train.metrics), valid.loss, metric_text(valid.metrics), lr, best);
     if (train.step_seconds > 0)
       log.info("fold {} epoch {}/{}: rank 0 waited on gradient all-reduce {:.1f}% of its step time ({:.2f} of "
                "{:.2f} s)",
@@ -380,6 +393,10 @@ struct Trainer::Impl {
     log.info("fold {}: {} training samples, {} validation samples, {} rank(s)", fold, data.train_indices.size(),
              data.valid_indices.size(), ranks.size());
     FoldHooks hooks = make_hooks(session, fold, progress);
+    const int first_best = first_best_epoch(session);
+    if (first_best > 0)
+      log.info("fold {}: best.ckpt is picked from epoch {} on, when the quantization has its final form", fold,
+               first_best + 1);
     try {
       for (int epoch = progress.epochs_done; epoch < config.n_epochs; ++epoch) {
         const double lr = apply_schedule(session, epoch, 0.0);
@@ -388,7 +405,7 @@ struct Trainer::Impl {
         hooks.after_training(epoch);
         const PassResult valid = evaluate(session, *data.valid, data.valid_indices);
         session.schedule.step(epoch, valid.metrics);
-        const bool best = record_epoch(progress, epoch, valid);
+        const bool best = record_epoch(progress, epoch, valid, first_best);
         log_epoch(fold, epoch, train, valid, lr, progress, session);
         hooks.after_epoch({epoch, train, valid, lr, best, progress});
       }

@@ -138,6 +138,7 @@ TEST_CASE("AnaController refuses a schedule out of range", "[ana]") {
   CHECK_THROWS_AS(AnaController({nullptr}, AnaSchedule{1.0, 1.0, 0, 4}), c10::Error);
   // start == end: the noise holds until the end epoch and is 0 from there on.
   AnaController step({quantizer}, AnaSchedule{1.0, 1.0, 3, 3});
+  CHECK(step.final_epoch() == 3);
   step.step_pre_batch(2, 9, 10);
   CHECK(quantizer->s_fwd() == 1.0);
   step.step_pre_batch(3, 0, 10);

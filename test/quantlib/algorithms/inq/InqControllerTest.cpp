@@ -1,5 +1,6 @@
 #include "quantlib/algorithms/inq/InqController.h"
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -127,6 +128,9 @@ TEST_CASE("InqController applies the schedule entry of the largest scheduled epo
   TinyNet net;
   torch::optim::SGD optimizer(net.parameters(), torch::optim::SGDOptions(0.1));
   InqController controller("inq", net.quantizers(), {{1, 0.25}, {3, 0.5}, {6, 1.0}});
+  // Every weight is frozen from epoch 6: the best checkpoint is picked from there on.
+  CHECK(controller.final_epoch() == 6);
+  CHECK(InqController("inq", net.quantizers(), {{1, 0.5}}).final_epoch() == std::numeric_limits<int>::max());
   controller.step_pre_training(0, optimizer);
   CHECK(controller.fraction() == 0.0);
   CHECK(net.first_quantizer->frozen_fraction() == 0.0);

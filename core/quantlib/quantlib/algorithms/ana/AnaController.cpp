@@ -1,5 +1,6 @@
 #include "quantlib/algorithms/ana/AnaController.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <utility>
@@ -51,6 +52,12 @@ void AnaController::apply(double position) {
       quantizer->set_s_bwd(s_bwd);
     }
   }
+}
+
+int AnaController::final_epoch() const {
+  int last = 0;
+  for (const auto& group : groups_) last = std::max(last, group.schedule.end_epoch);
+  return last;
 }
 
 void AnaController::step_pre_training(int epoch, torch::optim::Optimizer& /*optimizer*/) { apply(epoch); }

@@ -42,6 +42,8 @@ class AnaController : public Controller {
   std::string name() const override { return "ana"; }
   void step_pre_training(int epoch, torch::optim::Optimizer& optimizer) override;
   void step_pre_batch(int epoch, int64_t batch, int64_t batches_per_epoch) override;
+  // The latest end of a schedule: no noise from there on.
+  int final_epoch() const override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 

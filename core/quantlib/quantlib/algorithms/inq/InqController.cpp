@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <mutex>
 #include <utility>
 
@@ -38,6 +39,12 @@ double InqController::scheduled_fraction(int epoch) const {
   auto after = schedule_.upper_bound(epoch);
   if (after == schedule_.begin()) return 0.0;
   return std::prev(after)->second;
+}
+
+int InqController::final_epoch() const {
+  for (const auto& [epoch, fraction] : schedule_)
+    if (fraction >= 1.0) return epoch;
+  return std::numeric_limits<int>::max();
 }
 
 void InqController::step_pre_training(int epoch, torch::optim::Optimizer& optimizer) {

@@ -32,6 +32,8 @@ class InqController : public Controller {
 
   std::string name() const override { return name_; }
   void step_pre_training(int epoch, torch::optim::Optimizer& optimizer) override;
+  // The first scheduled epoch freezing every weight.
+  int final_epoch() const override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 

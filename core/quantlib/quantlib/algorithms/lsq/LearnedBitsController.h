@@ -4,6 +4,7 @@
 // frozen before the training of freeze_epoch (by default the run's last
 // quarter: n_epochs - ceil(n_epochs / 4)). Its decisions follow from the
 // epoch and the quantizers' own buffers, so a resumed run continues exactly.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ class LearnedBitsController : public EpochSwitchController {
   // The default freeze epoch of a run of n_epochs.
   static int default_freeze_epoch(int n_epochs);
   std::optional<int> freeze_epoch() const { return freeze_epoch_; }
+  int final_epoch() const override { return std::max(start_epoch(), freeze_epoch_.value_or(start_epoch())); }
 
  private:
   std::vector<std::shared_ptr<nn::LearnedBitsQuantizer>> learned_;

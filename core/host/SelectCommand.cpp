@@ -36,7 +36,6 @@
 #include "manager/plugin/PluginLoader.h"
 #include "manager/compare/SensitivityFile.h"
 #include "manager/storage/StorageMap.h"
-#include "manager/train/NetworkBuilder.h"
 #include "quantlab/AtomicFile.h"
 #include "quantlab/Errors.h"
 #include "quantlab/Text.h"
@@ -160,12 +159,7 @@ YAML::Node rules_recipe(const compare::Sensitivity& report, const std::vector<La
 // The network a config builds, counted as `qlhost summary` counts it.
 quantlib::graph::NetworkSummary measure(const Topology& topology, const YAML::Node& root, const std::string& source,
                                         const torch::Tensor& sample) {
-  // A new node: assigning to a YAML::Node would change the one it refers to.
-  YAML::Node copy = YAML::Clone(root);
-  apply_override(copy, "network.pretrained=null");
-  const ExperimentConfig config = ExperimentConfig::parse(copy, source);
-  const BuiltNetwork built = build_network(topology, config);
-  return quantlib::graph::NetworkSummary::of(*built.network, sample);
+  return compare::network_summary(topology, ExperimentConfig::parse(YAML::Clone(root), source), sample);
 }
 
 const quantlib::graph::LayerSummary* summary_row(const quantlib::graph::NetworkSummary& summary,

@@ -120,10 +120,8 @@ int summary_command(const Arguments& arguments) {
   const torch::Tensor sample =
       compare::measurement_sample(*plugin.problem, storage.problem_folder(plugin.name) / "data", *topology);
 
-  const BuiltNetwork plain = build_network(*topology, plain_config);
-  const BuiltNetwork quantized = build_network(*topology, config);
-  const NetworkSummary before = NetworkSummary::of(*plain.network, sample);
-  const NetworkSummary after = NetworkSummary::of(*quantized.network, sample);
+  const NetworkSummary before = compare::network_summary(*topology, plain_config, sample);
+  const NetworkSummary after = compare::network_summary(*topology, config, sample);
 
   const Params quantize = config.section("network.quantize");
   const std::string recipe = quantize.keys().empty() ? "none (network.quantize is empty)"

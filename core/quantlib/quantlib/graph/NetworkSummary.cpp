@@ -19,15 +19,6 @@ namespace {
 
 constexpr int64_t kFullPrecisionBits = 32;
 
-// Layers whose output lies on the grid of their input: max of grid values,
-// zero (ReLU's floor, dropout's drop) and moved values are on the grid.
-bool keeps_grid(const std::string& type) {
-  static const std::unordered_set<std::string> types{
-      "ReLU",      "MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-      "AdaptiveMaxPool3d", "Dropout", "Dropout2d", "Dropout3d", "Flatten", "Unflatten", "Identity"};
-  return types.count(type) != 0;
-}
-
 // MACs per output element of a conv/linear layer, and the quantizer on its
 // weight (nullptr for a plain layer or an empty slot); nullopt for other layers.
 struct WeightedLayer {
@@ -35,21 +26,12 @@ struct WeightedLayer {
   const nn::Quantizer* weight_quantizer = nullptr;
 };
 
-int64_t conv_macs_per_output(const torch::nn::detail::ConvNdOptions<2>& options) {
-  const auto& kernel = *options.kernel_size();
-  return options.in_channels() / options.groups() * kernel[0] * kernel[1];
-}
-
 std::optional<WeightedLayer> weighted_layer(const torch::nn::Module& module) {
-  if (const auto* conv = dynamic_cast<const torch::nn::Conv2dImpl*>(&module))
-    return WeightedLayer{conv_macs_per_output(conv->options), nullptr};
-  if (const auto* linear = dynamic_cast<const torch::nn::LinearImpl*>(&module))
-    return WeightedLayer{linear->options.in_features(), nullptr};
-  if (const auto* twin = dynamic_cast<const nn::QuantConv2dImpl*>(&module))
-    return WeightedLayer{conv_macs_per_output(twin->conv()->options), twin->weight_quantizer().get()};
-  if (const auto* twin = dynamic_cast<const nn::QuantLinearImpl*>(&module))
-    return WeightedLayer{twin->linear()->options.in_features(), twin->weight_quantizer().get()};
-  return std::nullopt;
+  const auto macs = macs_per_output(module);
+  if (!macs) return std::nullopt;
+  const nn::Quantizer* quantizer = nullptr;
+  if (const auto* twin = dynamic_cast<const nn::QuantizedLayer*>(&module)) quantizer = twin->weight_quantizer().get();
+  return WeightedLayer{*macs, quantizer};
 }
 
 int64_t bits_or_full(const nn::Quantizer* quantizer) { return quantizer ? quantizer->bits() : kFullPrecisionBits; }
@@ -202,6 +184,27 @@ class MeasuringMode {
 };
 
 }  // namespace
+
+std::optional<int64_t> macs_per_output(const torch::nn::Module& layer) {
+  const auto conv_macs = [](const torch::nn::detail::ConvNdOptions<2>& options) {
+    const auto& kernel = *options.kernel_size();
+    return options.in_channels() / options.groups() * kernel[0] * kernel[1];
+  };
+  if (const auto* conv = dynamic_cast<const torch::nn::Conv2dImpl*>(&layer)) return conv_macs(conv->options);
+  if (const auto* linear = dynamic_cast<const torch::nn::LinearImpl*>(&layer)) return linear->options.in_features();
+  if (const auto* twin = dynamic_cast<const nn::QuantConv2dImpl*>(&layer)) return conv_macs(twin->conv()->options);
+  if (const auto* twin = dynamic_cast<const nn::QuantLinearImpl*>(&layer)) return twin->linear()->options.in_features();
+  return std::nullopt;
+}
+
+// Max of grid values, zero (ReLU's floor, dropout's drop) and moved values
+// are on the grid.
+bool keeps_grid(const std::string& type) {
+  static const std::unordered_set<std::string> types{
+      "ReLU",      "MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+      "AdaptiveMaxPool3d", "Dropout", "Dropout2d", "Dropout3d", "Flatten", "Unflatten", "Identity"};
+  return types.count(type) != 0;
+}
 
 NetworkSummary NetworkSummary::of(torch::nn::Module& network, const torch::Tensor& sample, const Forward& forward) {
   TORCH_CHECK(sample.dim() >= 1 && sample.size(0) >= 1, "NetworkSummary: the sample must be a batch of at least one");

@@ -37,6 +37,15 @@ class Quantizer;
 
 namespace quantlib::graph {
 
+// MACs per output element of a conv/linear layer or its quantized twin;
+// nullopt for any other layer.
+std::optional<int64_t> macs_per_output(const torch::nn::Module& layer);
+
+// Whether a layer of this short type outputs values on its input's grid
+// (ReLU, max-pooling, dropout, flatten, identity, ...), so that the bits of
+// what enters it are the bits of what leaves it.
+bool keeps_grid(const std::string& type);
+
 struct LayerSummary {
   std::string name;                   // dotted, as in named_modules
   std::string type;                   // short type name ("QuantConv2d", "ReLU")

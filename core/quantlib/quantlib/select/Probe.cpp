@@ -4,25 +4,18 @@
 #include <limits>
 #include <memory>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <torch/torch.h>
 
 #include "quantlib/graph/Layer.h"
+#include "quantlib/graph/NetworkSummary.h"
+#include "quantlib/ops/Pact.h"
 #include "quantlib/ops/SymmetricUniform.h"
 #include "quantlib/ops/WeightRange.h"
 
 namespace quantlib::select {
 
 namespace {
-
-// Layers whose output is a value of their input moved or dropped.
-bool passes_values(const std::string& type) {
-  static const std::unordered_set<std::string> types{"MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d",
-                                                     "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Dropout",
-                                                     "Dropout2d", "Dropout3d", "Flatten", "Unflatten", "Identity"};
-  return types.count(type) != 0;
-}
 
 const c10::StorageImpl* storage_key(const torch::Tensor& tensor) {
   return tensor.defined() && tensor.has_storage() ? tensor.storage().unsafeGetStorageImpl() : nullptr;
@@ -81,7 +74,7 @@ class FeedTracer : public nn::LayerObserver {
       if (producer.layer < 0) return -1;
       const graph::Layer& layer = (*layers_)[static_cast<size_t>(producer.layer)];
       if (layer.is("ReLU")) return producer.layer;
-      if (!passes_values(layer.type)) return std::nullopt;
+      if (!graph::keeps_grid(layer.type)) return std::nullopt;
       storage = producer.input;
     }
   }
@@ -100,15 +93,6 @@ class FeedTracer : public nn::LayerObserver {
   std::vector<Call> calls_;
   std::vector<c10::Storage> kept_;
 };
-
-int64_t macs_per_output(const torch::nn::Module& module) {
-  if (const auto* conv = dynamic_cast<const torch::nn::Conv2dImpl*>(&module)) {
-    const auto& kernel = *conv->options.kernel_size();
-    return conv->options.in_channels() / conv->options.groups() * kernel[0] * kernel[1];
-  }
-  if (const auto* linear = dynamic_cast<const torch::nn::LinearImpl*>(&module)) return linear->options.in_features();
-  return 0;
-}
 
 }  // namespace
 
@@ -145,7 +129,7 @@ std::vector<QuantizableLayer> quantizable_layers(torch::nn::Module& network, con
                 "' is not called by a Block, so no recipe can quantize it");
     const auto seen = row_of_layer.find(call.layer);
     if (seen != row_of_layer.end()) {  // called again: MACs add up, the first call's feed stands
-      result[seen->second].macs += call.output_elements * macs_per_output(*layer.module);
+      result[seen->second].macs += call.output_elements * graph::macs_per_output(*layer.module).value_or(0);
       continue;
     }
     QuantizableLayer row;
@@ -156,7 +140,7 @@ std::vector<QuantizableLayer> quantizable_layers(torch::nn::Module& network, con
     row.parent = layer.parent;
     row.name_in_parent = layer.name_in_parent;
     row.parameters = row.weight.numel();
-    row.macs = call.output_elements * macs_per_output(*layer.module);
+    row.macs = call.output_elements * graph::macs_per_output(*layer.module).value_or(0);
     row.input_elements = call.input_elements;
     row.input_signed = call.input_signed;
     const auto source = tracer.source(call.input);
@@ -190,17 +174,10 @@ torch::Tensor quantize_weight(const torch::Tensor& weight, int64_t bits) {
 }
 
 torch::Tensor quantize_activation(const torch::Tensor& x, int64_t bits, const ActivationRange& range) {
-  TORCH_CHECK(bits >= 1 && bits <= 24, "quantize_activation: bits ", bits, " out of [1, 24]");
-  TORCH_CHECK(range.clip > 0, "quantize_activation: the clipping bound must be positive");
-  if (range.is_signed) {
-    TORCH_CHECK(bits >= 2, "quantize_activation: a signed activation needs at least 2 bits");
-    const double levels = static_cast<double>(ops::symmetric_level_max(bits));
-    const double step = range.clip / levels;
-    return torch::clamp(torch::round(x / step), -levels, levels) * step;
-  }
-  const double levels = std::ldexp(1.0, static_cast<int>(bits)) - 1.0;
-  const double step = range.clip / levels;
-  return torch::clamp(torch::round(x / step), 0.0, levels) * step;
+  // PACT's forward with the bound fixed: the same grid and rounding.
+  const torch::NoGradGuard no_grad;
+  return ops::pact(x.to(torch::kFloat32), torch::tensor({static_cast<float>(range.clip)}), bits,
+                   range.is_signed ? ops::Signedness::Signed : ops::Signedness::Unsigned, ops::Rounding::Nearest);
 }
 
 torch::Tensor strided_subset(const torch::Tensor& x, int64_t limit) {

@@ -61,7 +61,7 @@ torch::Tensor quantize_weight(const torch::Tensor& weight, int64_t bits);
 
 // An activation at `bits` with a fixed clipping bound: unsigned on
 // [0, clip] with 2^bits - 1 steps, or signed on [-clip, clip] with
-// 2^(bits-1) - 1 steps each side.
+// 2^(bits-1) - 1 steps each side (ops/Pact.h's grid, the bound fixed).
 struct ActivationRange {
   double clip = 1.0;
   bool is_signed = false;

@@ -140,25 +140,23 @@ class CostMeter {
     network.remove("pretrained");
     YAML::Emitter key;
     key << YAML::Flow << network;
-    // Bits learned in training (lsq `bits: learned`) are the experiment's
-    // own, read from its fold 0 newest checkpoint (frozen by the end of the
-    // run): such a network is not shared.
-    const auto newest = logbook_.latest_epoch_checkpoint(candidate.id, 0);
-    const fs::path trained = newest ? newest->file : fs::path();
-    if (std::string(key.c_str()).find("learned") != std::string::npos) key << candidate.id;
     const auto cached = costs_.find(key.c_str());
     if (cached != costs_.end()) return cached->second;
     std::optional<NetworkCost> cost;
     if (const auto sample = sample_for(*candidate.topology)) {
       try {
         torch::NoGradGuard no_grad;
-        cost = network_cost(*candidate.topology, candidate.config, *sample, trained);
+        // Bits learned in training are read from the fold 0 newest
+        // checkpoint (frozen by the end of the run).
+        const auto newest = logbook_.latest_epoch_checkpoint(candidate.id, 0);
+        cost = network_cost(*candidate.topology, candidate.config, *sample, newest ? newest->file : fs::path());
       } catch (const UserError& error) {
         notes_.push_back(Logbook::experiment_name(candidate.id) + ": model size and BOPs not measured (" +
                          error.what() + ")");
       }
     }
-    costs_.emplace(key.c_str(), cost);
+    // A network with learned bits costs what its experiment learned: not shared.
+    if (!cost || !cost->learned_bits) costs_.emplace(key.c_str(), cost);
     return cost;
   }
 

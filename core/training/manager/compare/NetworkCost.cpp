@@ -12,13 +12,6 @@
 
 namespace quantlab::compare {
 
-// Whether a quantizer of `network` learns its bit-width.
-bool learns_bits(torch::nn::Module& network) {
-  for (const auto& module : network.modules(/*include_self=*/false))
-    if (std::dynamic_pointer_cast<quantlib::nn::LearnedBitsQuantizer>(module)) return true;
-  return false;
-}
-
 torch::Tensor summary_sample(const Dataset& data, const Topology& topology) {
   if (data.size() < 1) throw DataError(data.describe() + ": expected at least one test sample");
   return data::read_batch(data, topology, {0}, false, 0).input;
@@ -37,15 +30,45 @@ torch::Tensor measurement_sample(const Problem& problem, const std::filesystem::
   }
 }
 
-NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample,
-                         const std::filesystem::path& trained) {
+namespace {
+
+// Whether a quantizer of `network` learns its bit-width.
+bool learns_bits(torch::nn::Module& network) {
+  for (const auto& module : network.modules(/*include_self=*/false))
+    if (std::dynamic_pointer_cast<quantlib::nn::LearnedBitsQuantizer>(module)) return true;
+  return false;
+}
+
+struct MeasuredNetwork {
+  quantlib::graph::NetworkSummary summary;
+  bool learned_bits = false;  // it learns its bit-widths
+};
+
+MeasuredNetwork measure_network(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample,
+                                const std::filesystem::path& trained) {
   YAML::Node root = YAML::Clone(config.root);
   apply_override(root, "network.pretrained=null");
   const BuiltNetwork built = build_network(topology, ExperimentConfig::parse(root, config.source));
-  if (!trained.empty() && std::filesystem::exists(trained) && learns_bits(*built.network))
+  MeasuredNetwork measured;
+  measured.learned_bits = learns_bits(*built.network);
+  if (measured.learned_bits && !trained.empty() && std::filesystem::exists(trained))
     load_network(trained, *built.network);
-  const auto summary = quantlib::graph::NetworkSummary::of(*built.network, sample);
-  return {summary.size_bytes(), summary.bops, bits_text(summary), precision_of(summary)};
+  measured.summary = quantlib::graph::NetworkSummary::of(*built.network, sample);
+  return measured;
+}
+
+}  // namespace
+
+NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample,
+                         const std::filesystem::path& trained) {
+  const MeasuredNetwork measured = measure_network(topology, config, sample, trained);
+  const auto& summary = measured.summary;
+  return {summary.size_bytes(), summary.bops, bits_text(summary), precision_of(summary), measured.learned_bits};
+}
+
+quantlib::graph::NetworkSummary network_summary(const Topology& topology, const ExperimentConfig& config,
+                                                const torch::Tensor& sample, const std::filesystem::path& trained) {
+  return measure_network(topology, config, sample, trained).summary;
 }
 
 namespace {

@@ -22,6 +22,7 @@ struct NetworkCost {
   std::int64_t bops = 0;
   std::string bits;       // see bits_text
   std::string precision;  // see precision_of
+  bool learned_bits = false;  // it learns its bit-widths: the cost is its experiment's own
 };
 
 // The first sample of `data` as `topology` feeds it to its network (no
@@ -43,6 +44,10 @@ torch::Tensor measurement_sample(const Problem& problem, const std::filesystem::
 // recipe's start.
 NetworkCost network_cost(const Topology& topology, const ExperimentConfig& config, const torch::Tensor& sample,
                          const std::filesystem::path& trained = {});
+// The same network's whole summary, layer by layer.
+quantlib::graph::NetworkSummary network_summary(const Topology& topology, const ExperimentConfig& config,
+                                                const torch::Tensor& sample,
+                                                const std::filesystem::path& trained = {});
 
 // The distinct weight bits and input-activation bits of the layers that have
 // weights, ascending: "W4/8 A4/32" (inputs of 32 bits are the unquantized

@@ -72,12 +72,16 @@ TEST_CASE("activation quantization: levels, the clipping bound of least error, S
   CHECK(torch::equal(s, torch::tensor({-1.0f, -0.0f, 1.0f})));
   // One outlier among many small values: the best bound clips it.
   const torch::Tensor values = torch::cat({torch::rand({100000}) * 0.1, torch::tensor({10.0f})});
-  const auto range = select::activation_range(values, 4, false);
-  CHECK(range.clip < 1.0);
-  // The chosen bound has the least error among the candidates.
   const auto errors = select::clip_errors(values, 4, false, 10.0);
+  const auto range = select::best_clip(errors, 10.0, false);
+  CHECK(range.clip < 1.0);
+  // The chosen bound has the least error among the candidates, and errors of parts add up.
   CHECK(errors.min().item<double>() ==
         (select::quantize_activation(values, 4, range) - values).to(torch::kFloat64).square().sum().item<double>());
+  const auto halves = select::clip_errors(values.slice(0, 0, 50000), 4, false, 10.0) +
+                      select::clip_errors(values.slice(0, 50000), 4, false, 10.0);
+  CHECK(torch::allclose(halves, errors, 1e-9, 1e-6));
+  CHECK(select::best_clip(torch::zeros({select::kClipCandidates}, torch::kFloat64), 0.0, true).clip == 1.0);
   CHECK(std::isinf(select::sqnr_db(x, x)));
   CHECK(select::sqnr_db(torch::tensor({3.0, 4.0}), torch::tensor({3.0, 3.0})) == Approx(10.0 * std::log10(25.0)));
 }

@@ -17,6 +17,13 @@ namespace quantlib::select {
 
 namespace {
 
+// At most `limit` values of x, flattened and evenly strided.
+torch::Tensor strided_subset(const torch::Tensor& x, int64_t limit) {
+  torch::Tensor values = x.detach().flatten();
+  if (values.numel() > limit) values = values.slice(0, 0, values.numel(), (values.numel() + limit - 1) / limit);
+  return values;
+}
+
 const c10::StorageImpl* storage_key(const torch::Tensor& tensor) {
   return tensor.defined() && tensor.has_storage() ? tensor.storage().unsafeGetStorageImpl() : nullptr;
 }
@@ -180,12 +187,6 @@ torch::Tensor quantize_activation(const torch::Tensor& x, int64_t bits, const Ac
                    range.is_signed ? ops::Signedness::Signed : ops::Signedness::Unsigned, ops::Rounding::Nearest);
 }
 
-torch::Tensor strided_subset(const torch::Tensor& x, int64_t limit) {
-  torch::Tensor values = x.detach().flatten();
-  if (values.numel() > limit) values = values.slice(0, 0, values.numel(), (values.numel() + limit - 1) / limit);
-  return values;
-}
-
 torch::Tensor clip_errors(const torch::Tensor& x, int64_t bits, bool is_signed, double top) {
   const torch::NoGradGuard no_grad;
   const torch::Tensor values = x.detach().to(torch::kFloat32).flatten();
@@ -207,12 +208,6 @@ ActivationRange best_clip(const torch::Tensor& errors, double top, bool is_signe
   for (int64_t i = kClipCandidates; i >= 1; --i)
     if (accessor[i - 1] < accessor[best - 1]) best = i;
   return ActivationRange{top * static_cast<double>(best) / kClipCandidates, is_signed};
-}
-
-ActivationRange activation_range(const torch::Tensor& x, int64_t bits, bool is_signed) {
-  const torch::Tensor values = strided_subset(x, int64_t{1} << 20);
-  const double top = values.numel() > 0 ? values.abs().max().item<double>() : 0.0;
-  return best_clip(clip_errors(values, bits, is_signed, top), top, is_signed);
 }
 
 double sqnr_db(const torch::Tensor& x, const torch::Tensor& q) {

@@ -67,18 +67,14 @@ struct ActivationRange {
   bool is_signed = false;
 };
 torch::Tensor quantize_activation(const torch::Tensor& x, int64_t bits, const ActivationRange& range);
-// The clipping bound among max|x| * i / 100, i = 1..100, with the least
-// squared error on `x` (the larger on ties; on an evenly strided subset of
-// 2^20 values when x is larger); 1 for an all-zero x.
-ActivationRange activation_range(const torch::Tensor& x, int64_t bits, bool is_signed);
-// Its two halves, for values spread over ranks: the squared errors (float64
-// {100}) of the candidates top * i / 100 on `x`, which add up over parts of
-// the values, and the best candidate of summed errors.
+// The clipping bound of least squared error among top * i / 100, i = 1..100
+// (top: max |x| over all the values), in two halves for values spread over
+// ranks: the squared errors (float64 {100}) of the candidates on `x`, which
+// add up over parts of the values, then the best candidate of the summed
+// errors (the larger on ties; 1 when top is 0).
 constexpr int64_t kClipCandidates = 100;
 torch::Tensor clip_errors(const torch::Tensor& x, int64_t bits, bool is_signed, double top);
 ActivationRange best_clip(const torch::Tensor& errors, double top, bool is_signed);
-// At most `limit` values of x, flattened and evenly strided.
-torch::Tensor strided_subset(const torch::Tensor& x, int64_t limit);
 
 // Signal-to-quantization-noise ratio 10 log10(sum x^2 / sum (x - q)^2) in dB;
 // +infinity when q equals x.
@@ -101,7 +97,7 @@ class FixedActivationQuantizer : public nn::Quantizer {
 
 // Collects what enters each of some layers while the guard lives (on this
 // thread), e.g. to calibrate their activation ranges: per call at most
-// 2^18 values (strided_subset).
+// 2^18 values, evenly strided.
 class InputRecorder : public nn::LayerObserver {
  public:
   explicit InputRecorder(std::vector<const torch::nn::Module*> layers);

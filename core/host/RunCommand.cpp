@@ -21,6 +21,7 @@
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
 #include "manager/train/ComputeThreads.h"
+#include "manager/train/Device.h"
 #include "manager/train/Trainer.h"
 
 namespace po = boost::program_options;
@@ -41,6 +42,7 @@ struct RunOptions {
   std::optional<int> threads;
   std::string exp_id_file;
   bool integer = false;
+  std::string device;  // empty: the experiment's experiment.device
 };
 
 po::options_description run_options_description(RunOptions& options) {
@@ -56,6 +58,9 @@ po::options_description run_options_description(RunOptions& options) {
       ("ckpt-every", po::value<int>(), "checkpoint every K epochs (default experiment.ckpt_every)")
       ("home", po::value(&options.home), "QuantLab home (default $QUANTLAB_HOME, else the current directory)")
       ("threads", po::value<int>(), "intra-op threads per rank (default: cores / ranks on this machine)")
+      ("device", po::value(&options.device),
+       "auto, cpu, cuda or cuda:N: where this run trains or tests (default: the experiment's experiment.device, "
+       "else auto); for this run only, so an experiment trained on a GPU resumes or tests on a CPU")
       ("integer", po::bool_switch(&options.integer),
        "test mode: also integerize the network and report the integer network's metrics next to the "
        "fake-quantized ones")
@@ -156,6 +161,15 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
     throw ConfigError("--ckpt-every " + std::to_string(*options.ckpt_every) + ": expected a positive integer");
   if (options.threads && *options.threads < 1)
     throw ConfigError("--threads " + std::to_string(*options.threads) + ": expected a positive integer");
+  if (!options.device.empty() && !is_device_name(options.device))
+    throw ConfigError("--device " + options.device + ": expected " + kDeviceNames);
+  // --device, else the experiment's; refused (one line) before anything is written.
+  const int local_rank =
+      local_rank_from_environment(communicator.rank() % std::max(1, communicator.local_size()));
+  const auto device_of = [&](const ExperimentConfig& experiment) {
+    if (!options.device.empty()) return resolve_device(options.device, local_rank, "--device");
+    return resolve_device(experiment.device, local_rank, experiment.source + ": experiment.device");
+  };
 
   configure_compute(options.threads.value_or(default_threads(communicator)));
 
@@ -196,6 +210,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
       const ConfigText text = read_config(plugin.name, *topology, options.config_file, options.overrides);
       ExperimentConfig config = ExperimentConfig::parse(text.root, text.source);
       check_config(*plugin.problem, *topology, config, logbook);  // before anything is written
+      device_of(config);
       if (train_data && config.n_folds > train_data->size())
         throw ConfigError(text.source + ": experiment.n_folds: expected at most " +
                           std::to_string(train_data->size()) + " (the training samples, so that every fold " +
@@ -217,6 +232,8 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   ExperimentConfig config = ExperimentConfig::parse(parse_yaml(config_text, config_file.string()), config_file.string());
   if (!config.seed) throw ConfigError(config_file.string() + ": experiment.seed: expected the experiment's seed");
   if (options.ckpt_every) config.ckpt_every = *options.ckpt_every;
+  const torch::Device device = device_of(config);
+  use_device(device, config.deterministic);
   // The experiment's thread count, unless --threads says otherwise.
   const int threads = threads_of(config);
   if (threads != torch::get_num_threads()) configure_compute(threads);
@@ -226,7 +243,8 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   log->info("experiment {} of problem {} (plugin {} {}), topology {}: {} in {}", Logbook::experiment_name(id),
             plugin.name, plugin.path.string(), plugin.version, topology->name(), options.mode,
             logbook.experiment_dir(id).string());
-  log->info("{} rank(s), {} thread(s) each, seed {}", communicator.size(), torch::get_num_threads(), *config.seed);
+  log->info("{} rank(s), {} thread(s) each, seed {}, rank 0 on {}{}", communicator.size(), torch::get_num_threads(),
+            *config.seed, describe_device(device), config.deterministic ? ", deterministic algorithms" : "");
   if (communicator.is_root() && options.mode == "train" && options.experiment_id && config.threads &&
       threads != *config.threads)
     log->warn("--threads {}: the experiment trained with {} thread(s) so far; float sums split over another count "
@@ -238,7 +256,8 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
     for (const auto& removed : remove_stale_temp_files(logbook.experiment_dir(id)))
       log->info("removed a temporary left by a killed run: {}", removed.string());
 
-  RunContext context{*plugin.problem, *topology, config, logbook, id, train_data, test_data, communicator, log};
+  RunContext context{*plugin.problem, *topology, config, logbook, id, train_data, test_data, communicator, log,
+                     device};
   Trainer trainer(context);
   if (options.mode == "test") {
     trainer.test(options.integer);

@@ -1,5 +1,7 @@
 #include "manager/config/ExperimentConfig.h"
 
+#include <algorithm>
+
 #include <fstream>
 #include <sstream>
 
@@ -153,6 +155,14 @@ std::vector<ExperimentConfig::Stage> read_stages(const Params& training, int n_e
 
 }  // namespace
 
+bool is_device_name(const std::string& name) {
+  if (name == "auto" || name == "cpu" || name == "cuda") return true;
+  const std::string prefix = "cuda:";
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0 || name.size() > prefix.size() + 4)
+    return false;
+  return std::all_of(name.begin() + prefix.size(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   ExperimentConfig config;
   config.source = source;
@@ -161,7 +171,8 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   top.only({"experiment", "data", "network", "training", "logging"});
 
   const Params experiment = top.at("experiment");
-  experiment.only({"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every", "threads", "origin"});
+  experiment.only(
+      {"n_folds", "n_epochs", "seed", "target_metric", "ckpt_every", "threads", "origin", "device", "deterministic"});
   config.n_folds = positive<int>(experiment, "n_folds", 1);
   config.n_epochs = positive<int>(experiment, "n_epochs", 1);
   if (experiment.has("seed")) {
@@ -173,6 +184,9 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
   config.ckpt_every = positive<int>(experiment, "ckpt_every", 5);
   config.threads = optional_positive<int>(experiment, "threads");
   if (experiment.has("origin")) config.origin = experiment.get<std::string>("origin");
+  config.device = experiment.get<std::string>("device", config.device);
+  if (!is_device_name(config.device)) experiment.fail("device", kDeviceNames);
+  config.deterministic = experiment.get<bool>("deterministic", false);
 
   const Params data = top.at("data");
   data.only({"bs_train", "bs_valid", "augment", "max_train_samples", "max_valid_samples", "workers", "prefetch",
@@ -199,7 +213,8 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
 
   const Params training = top.at("training");
   training.only(
-      {"loss_function", "optimizer", "lr_scheduler", "stages", "quantize", "distributed", "distill", "bit_penalty"});
+      {"loss_function", "optimizer", "lr_scheduler", "stages", "quantize", "distributed", "distill", "bit_penalty",
+       "amp"});
   for (const char* part : {"loss_function", "optimizer"}) {
     const Params section = training.at(part);
     section.only({"class", "params"});
@@ -207,6 +222,10 @@ ExperimentConfig ExperimentConfig::parse(YAML::Node root, std::string source) {
     section.at("params");
   }
   check_scheduler_section(training.at("lr_scheduler"));
+  const std::string amp = training.get<std::string>("amp", "off");
+  if (amp == "bf16") config.amp = ExperimentConfig::Amp::bf16;
+  else if (amp == "fp16") config.amp = ExperimentConfig::Amp::fp16;
+  else if (amp != "off") training.fail("amp", "off, bf16 or fp16");
   config.stages = read_stages(training, config.n_epochs);
   training.at("quantize");
   training.at("distill");      // read by the trainer (manager/train/Distillation)

@@ -28,6 +28,10 @@ YAML::Node load_config_file(const std::filesystem::path& file);
 // ("3" is an integer, "[1, 2]" a list, "null" removes the value).
 void apply_override(YAML::Node& root, const std::string& assignment);
 
+// What experiment.device and --device accept.
+inline constexpr const char* kDeviceNames = "auto, cpu, cuda or cuda:N (N a GPU index)";
+bool is_device_name(const std::string& name);
+
 struct ExperimentConfig {
   YAML::Node root;     // the whole tree, as snapshotted into config.yaml
   std::string source;  // file or description, for error messages
@@ -44,6 +48,13 @@ struct ExperimentConfig {
   // experiment.origin: what produced this config, e.g. "select weights=300KiB"
   // as `qlhost select` writes it; compare and report label the experiment with it.
   std::optional<std::string> origin;
+  // experiment.device: auto (a GPU when there is one, else the CPU), cpu,
+  // cuda (GPU local rank mod visible GPUs) or cuda:N; --device overrides it
+  // for one run, so an experiment moves between machines (manager/train/Device.h).
+  std::string device = "auto";
+  // experiment.deterministic: deterministic GPU algorithms (cuDNN, cuBLAS,
+  // scatter/index ops), so a run killed and resumed ends bit-identical.
+  bool deterministic = false;
 
   std::int64_t bs_train = 128;
   std::int64_t bs_valid = 1000;
@@ -54,6 +65,11 @@ struct ExperimentConfig {
 
   std::string network_class;
   bool histograms = false;
+
+  // training.amp: automatic mixed precision of the float layers (quantizers
+  // compute in float32); fp16 scales the loss (manager/train/Amp.h).
+  enum class Amp { off, bf16, fp16 };
+  Amp amp = Amp::off;
 
   // training.distributed: how ranks train together under mpirun.
   struct Distributed {

@@ -86,6 +86,10 @@ Batcher::Slot Batcher::make(std::size_t number) const {
     };
     slot.batch = read_batch(data_, topology_, batches_[number], augment_, mix_seed(seed_, number),
                             options_.on_bad_sample, count_and_report);
+    if (options_.pin_memory && slot.batch.input.defined()) {
+      slot.batch.input = slot.batch.input.pin_memory();
+      slot.batch.target = slot.batch.target.pin_memory();
+    }
   } catch (...) {
     slot.error = std::current_exception();
   }

@@ -10,6 +10,7 @@
 
 #include "quantlab/AtomicFile.h"
 #include "manager/train/ArchiveCheck.h"
+#include "manager/train/Device.h"
 #include "quantlab/Errors.h"
 
 namespace quantlab {
@@ -59,7 +60,7 @@ torch::serialize::InputArchive open_archive(const std::filesystem::path& path, c
   return as_storage_error(path, "not a readable checkpoint", [&] {
     check_torch_archive(path, *contents);
     torch::serialize::InputArchive archive;
-    archive.load_from(contents->data(), contents->size());
+    archive.load_from(contents->data(), contents->size(), torch::Device(torch::kCPU));
     check_tensor_extents(path, archive);
     torch::Tensor format;
     if (!archive.try_read("format", format) || format.numel() != 1 || format.scalar_type() != torch::kLong ||
@@ -80,6 +81,12 @@ FoldProgress read_progress(const std::filesystem::path& path, torch::serialize::
   });
 }
 
+
+// The GPU the network trains on, if it does.
+std::optional<torch::Device> training_gpu(torch::nn::Module& network) {
+  const torch::Device device = network_device(network);
+  return device.is_cuda() ? std::optional(device) : std::nullopt;
+}
 
 bool holds_tensors(torch::nn::Module& module) {
   return !module.parameters().empty() || !module.buffers().empty();
@@ -282,6 +289,10 @@ void save_checkpoint(const std::filesystem::path& path, const FoldProgress& prog
     archive.write("controller" + std::to_string(i), controller);
   }
   archive.write("rng", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
+  if (const auto gpu = training_gpu(state.network))
+    archive.write("rng_cuda", torch::globalContext().defaultGenerator(*gpu).get_state());
+  if (state.mixed_precision && state.mixed_precision->scales_loss())
+    archive.write("loss_scale", torch::tensor(state.mixed_precision->state(), torch::kDouble));
 
   // Serialized in memory, then written by write_file_atomically: LibTorch's
   // file writer reports a failed write (a full disk) from its destructor,
@@ -335,6 +346,18 @@ FoldProgress load_state(const std::filesystem::path& path, torch::serialize::Inp
     archive.read("rng", rng);
     auto generator = torch::globalContext().defaultGenerator(torch::kCPU);
     generator.set_state(rng);
+    // The GPU's generator only where the run was on a GPU and is again.
+    torch::Tensor gpu_rng;
+    const auto gpu = training_gpu(state.network);
+    if (gpu && archive.try_read("rng_cuda", gpu_rng)) {
+      auto gpu_generator = torch::globalContext().defaultGenerator(*gpu);
+      gpu_generator.set_state(gpu_rng);
+    }
+    torch::Tensor loss_scale;
+    if (state.mixed_precision && archive.try_read("loss_scale", loss_scale)) {
+      loss_scale = read_values(path, archive, "loss_scale", torch::kDouble, 2);
+      state.mixed_precision->load_state({loss_scale[0].item<double>(), loss_scale[1].item<double>()});
+    }
     return progress;
   });
 }

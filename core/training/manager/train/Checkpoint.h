@@ -1,7 +1,10 @@
 #pragma once
 // A checkpoint is everything a fold needs to continue exactly: network,
 // optimizer, LR schedule, quantization controllers, progress and the global
-// RNG state. Its format version lives in the file itself.
+// RNG states (the CPU's, and the GPU's when it trains on one). Its format
+// version lives in the file itself. Tensors are read onto the CPU and copied
+// into the network wherever it lives, so a checkpoint written on a GPU
+// resumes on a machine without one, and the other way round.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -9,6 +12,7 @@
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
+#include "manager/train/MixedPrecision.h"
 #include "manager/train/StagedLrSchedule.h"
 #include "quantlib/algorithms/Controller.h"
 
@@ -31,6 +35,7 @@ struct TrainingState {
   torch::optim::Optimizer& optimizer;
   StagedLrSchedule& schedule;
   quantlib::Controllers& controllers;
+  MixedPrecision* mixed_precision = nullptr;  // training.amp's loss scale, when it has one
 };
 
 // Written to a temporary file in the same folder and renamed over `path`.

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "manager/train/Device.h"
 #include "manager/config/Yaml.h"
 #include "manager/train/NetworkBuilder.h"
 #include "manager/train/TrainedNetwork.h"
@@ -112,15 +113,17 @@ std::optional<Distillation> Distillation::make(const Problem& problem, const Exp
   TrainedNetwork trained = load_trained_network(*source.topology, *meter, source.config, logbook, source.checkpoint);
   generator.set_state(random_state);
   distillation.teacher_ = trained.network;
+  const torch::Device device = network_device(student);
+  distillation.teacher_->to(device);
   for (auto& parameter : distillation.teacher_->parameters()) parameter.set_requires_grad(false);
   distillation.description_ = source.name + " (" + source.checkpoint.filename().string() + ", epoch " +
                               std::to_string(trained.progress.epochs_done) + ", " + source.topology->name() + ")";
   if (probe.defined()) {
     const bool was_training = student.is_training();
     student.eval();
-    const torch::Tensor expected = student.forward(probe);
+    const torch::Tensor expected = student.forward(probe.to(device));
     student.train(was_training);
-    const torch::Tensor taught = distillation.teach(probe);
+    const torch::Tensor taught = distillation.teach(probe.to(device));
     if (taught.sizes() != expected.sizes())
       section.fail("teacher", "a teacher whose output per sample has the student's shape " + shape_text(expected) +
                                   "; " + distillation.description_ + " outputs " + shape_text(taught));

@@ -34,8 +34,11 @@ struct FoldSession {
   // Under mpirun: averages gradients over the ranks (hooks on the network's parameters).
   std::unique_ptr<GradientReducer> reducer;
 
+  // training.amp on the device the session trains on (set by the trainer).
+  MixedPrecision amp;
+
   // What a checkpoint saves and restores.
-  TrainingState state() { return {*network, *optimizer, schedule, controllers}; }
+  TrainingState state() { return {*network, *optimizer, schedule, controllers, &amp}; }
 };
 
 // The loss of training.loss_function (`section`): the topology's own, else

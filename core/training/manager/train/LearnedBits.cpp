@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "manager/train/Device.h"
 #include "quantlab/Text.h"
 #include "quantlib/algorithms/StageSwitchController.h"
 #include "quantlib/graph/NetworkSummary.h"
@@ -67,7 +68,8 @@ std::optional<LearnedBits> LearnedBits::make(const ExperimentConfig& config, tor
 
 void LearnedBits::measure(Network& network, const torch::Tensor& sample) {
   if (!penalty_) return;
-  cost_.emplace(network, quantlib::graph::NetworkSummary::of(network, sample), penalty_->cost);
+  cost_.emplace(network, quantlib::graph::NetworkSummary::of(network, sample.to(network_device(network))),
+                penalty_->cost);
 }
 
 torch::Tensor LearnedBits::penalty() const {

@@ -7,6 +7,8 @@
 #include "manager/compare/NetworkCost.h"
 #include "manager/data/Batcher.h"
 #include "manager/data/Sampler.h"
+#include "manager/train/Device.h"
+#include "manager/train/DeviceFeed.h"
 #include "manager/train/DistributedSession.h"
 #include "manager/train/FoldHooks.h"
 #include "manager/train/FoldResume.h"
@@ -95,12 +97,15 @@ struct Trainer::Impl {
         target(target_of(config, *meter)) {}
 
   std::uint64_t seed() const { return *config.seed; }
+  const torch::Device& device() const { return context.device; }
 
   // One pass's batches through the data pipeline (data.workers, data.prefetch,
   // data.on_bad_sample); each skipped sample is one warning line.
   data::Batcher make_loader(const Dataset& data, std::vector<std::vector<std::int64_t>> batches, bool augment,
                             std::uint64_t pass_seed) {
-    return data::Batcher(data, context.topology, std::move(batches), augment, pass_seed, config.loader,
+    data::BatcherOptions options = config.loader;
+    options.pin_memory = device().is_cuda();
+    return data::Batcher(data, context.topology, std::move(batches), augment, pass_seed, options,
                          [this](const std::string& reason) {
                            log.warn("skipped an unreadable sample: {}", reason);
                          });
@@ -130,15 +135,17 @@ struct Trainer::Impl {
     data::Batcher loader = make_loader(data, data::split_batches(shard, config.bs_train), config.augment,
                                        mix_seed(seed(), 0xA06, fold * 100003 + epoch));
     const std::int64_t batches = loader.size();
+    DeviceFeed feed([&loader] { return loader.next(); }, device());
     const std::int64_t report_every = std::max<std::int64_t>(1, batches / 10);
     double loss_sum = 0;
     std::map<std::string, double> loss_term_sums;
     std::int64_t samples = 0;
     double step_seconds = 0;
     if (session.reducer) session.reducer->reset_wait_seconds();
+    session.amp.reset_skipped_steps();
     const auto start = PassClock::now();
     for (std::int64_t b = 0; b < batches; ++b) {
-      Batch batch = *loader.next();
+      Batch batch = *feed.next();
       if (!batch.input.defined()) {
         // Every rank must take the same steps, or the all-reduces pair up wrongly.
         if (ranks.size() > 1)
@@ -152,16 +159,22 @@ struct Trainer::Impl {
       if (session.schedule.per_batch()) apply_schedule(session, epoch, static_cast<double>(b) / batches);
       const auto step_start = PassClock::now();
       session.optimizer->zero_grad();
-      const torch::Tensor output = session.network->forward(batch.input);
-      torch::Tensor loss = session.loss(output, batch.target);
+      torch::Tensor output;
+      torch::Tensor loss;
       const std::int64_t n = batch.input.size(0);
-      if (session.distillation) {
-        const DistillLosses terms =
-            session.distillation->loss(output, session.distillation->teach(batch.input), loss);
-        loss = terms.total;
-        loss_term_sums["distill"] += terms.distill.item<double>() * n;
-        loss_term_sums["label"] += terms.label.item<double>() * n;
+      {
+        const MixedPrecision::Autocast autocast(session.amp);
+        output = session.network->forward(batch.input);
+        loss = session.loss(output, batch.target);
+        if (session.distillation) {
+          const DistillLosses terms =
+              session.distillation->loss(output, session.distillation->teach(batch.input), loss);
+          loss = terms.total;
+          loss_term_sums["distill"] += terms.distill.item<double>() * n;
+          loss_term_sums["label"] += terms.label.item<double>() * n;
+        }
       }
+      loss = loss.to(torch::kFloat);
       if (session.learned_bits && session.learned_bits->has_penalty()) {
         const torch::Tensor penalty = session.learned_bits->penalty();
         loss = loss + penalty;
@@ -176,7 +189,7 @@ struct Trainer::Impl {
                                       "lower training.optimizer.params.lr) in its config.yaml and resume with --exp-id",
                                       context.logbook.config_file(context.experiment_id).string(), fold, epoch + 1, b + 1,
                                       loss_value));
-      loss.backward();
+      session.amp.scaled(loss).backward();
       if (session.reducer) session.reducer->finish();
       // A quantizer that sets its range from the first batch it sees (LSQ,
       // TQT), or from statistics of the epoch before (STE), set it from this
@@ -186,7 +199,7 @@ struct Trainer::Impl {
       // the parameters), so the ranks go on training one network.
       if (b == 0) ranks.broadcast_network(*session.network);
       if (session.tracker && b + 1 == batches) session.tracker->record_gradients();
-      session.optimizer->step();
+      session.amp.step(*session.optimizer);
       step_seconds += seconds_since(step_start);
       {
         torch::NoGradGuard no_grad;
@@ -226,13 +239,15 @@ struct Trainer::Impl {
     meter->reset();
     const auto shard = data::evaluation_shard(indices, ranks.rank(), ranks.size());
     data::Batcher loader = make_loader(data, data::split_batches(shard, config.bs_valid), false, seed());
+    DeviceFeed feed([&loader] { return loader.next(); }, network_device(network));
     double loss_sum = 0;
     std::int64_t samples = 0;
     const auto start = PassClock::now();
     bool first = true;
-    while (std::optional<Batch> next = loader.next()) {
+    while (std::optional<Batch> next = feed.next()) {
       Batch batch = std::move(*next);
       if (!batch.input.defined()) continue;  // every sample unreadable and skipped
+      const MixedPrecision::Autocast autocast(session.amp);
       torch::Tensor output;
       if (forward) {
         output = forward(batch.input);
@@ -293,6 +308,14 @@ struct Trainer::Impl {
     data.train_indices = first(split.train, config.max_train_samples);
     data.valid_indices = first(data.valid_indices, config.max_valid_samples);
     return data;
+  }
+
+  // The network (with its quantizers' parameters and buffers) on `on`, and
+  // training.amp there; before a checkpoint is read, so that the GPU's random
+  // state and the loss scale are restored where they are used.
+  void place_session(FoldSession& session, const torch::Device& on) {
+    session.network->to(on);
+    session.amp = MixedPrecision(config.amp, on);
   }
 
   // Every rank starts from rank 0's network, its gradients averaged over the
@@ -369,6 +392,9 @@ struct Trainer::Impl {
                "{:.2f} s)",
                fold, epoch + 1, config.n_epochs, 100 * train.communication_wait_seconds / train.step_seconds,
                train.communication_wait_seconds, train.step_seconds);
+    if (session.amp.scales_loss() && session.amp.skipped_steps() > 0)
+      log.info("fold {} epoch {}/{}: fp16 skipped {} step(s) whose gradients overflowed; loss scale now {:g}", fold,
+               epoch + 1, config.n_epochs, session.amp.skipped_steps(), session.amp.scale());
     if (session.learned_bits)
       log.info("fold {} epoch {}/{} bits: {}", fold, epoch + 1, config.n_epochs, session.learned_bits->describe());
   }
@@ -386,12 +412,15 @@ struct Trainer::Impl {
     FoldSession session = build_session(context.topology, config, target, context.logbook);
     if (const auto synchronized = ranks.synchronize_batch_norms(*session.network))
       log.info("fold {}: {} batch norm(s) synchronized over {} ranks", fold, *synchronized, ranks.size());
+    place_session(session, device());
     FoldProgress progress = resume_session(resume, fold, config, session, ranks.communicator(), log);
+    move_optimizer_state(*session.optimizer);
     start_session(session, fold);
     start_distillation(session, data, fold);
     start_learned_bits(session, data, fold);
-    log.info("fold {}: {} training samples, {} validation samples, {} rank(s)", fold, data.train_indices.size(),
-             data.valid_indices.size(), ranks.size());
+    log.info("fold {}: {} training samples, {} validation samples, {} rank(s), on {}, mixed precision {}", fold,
+             data.train_indices.size(), data.valid_indices.size(), ranks.size(), describe_device(device()),
+             session.amp.describe());
     FoldHooks hooks = make_hooks(session, fold, progress);
     const int first_best = first_best_epoch(session);
     if (first_best > 0)
@@ -462,6 +491,8 @@ struct Trainer::Impl {
       }
       torch::manual_seed(mix_seed(seed(), 0x1417, fold));
       FoldSession session = build_session(context.topology, config, target, context.logbook);
+      // The integer network runs on the CPU (oneDNN's int8 kernels).
+      place_session(session, integer ? torch::Device(torch::kCPU) : device());
       const FoldProgress progress = load_checkpoint(file, session.state());
       for (auto& controller : session.controllers) controller->step_pre_validation(progress.epochs_done - 1);
       const PassResult pass = evaluate(session, *data, indices);

@@ -28,6 +28,9 @@ struct RunContext {
   std::shared_ptr<Dataset> test_data;
   Communicator& communicator;
   std::shared_ptr<spdlog::logger> log;
+  // Where this rank trains and tests (manager/train/Device.h); `--integer`
+  // tests the integer network on the CPU whatever this is.
+  torch::Device device{torch::kCPU};
 };
 
 struct Evaluation {

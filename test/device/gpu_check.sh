@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# The GPU check: runs on a lent GPU machine (one H100/H200, its PyTorch 2.11
+# at /opt/torch/.venv, no Debian libraries of ours, no internet) from the
+# repository root, with build-gpu-bundle/ (test/device/make-bundle) carried:
+#   (i)   the CUDA test cases of our Catch2 binaries ($CUDA_TEST_FILTER)
+#   (ii)  Fashion-MNIST SimpleCNN PACT W8A8, two epochs from scratch through
+#         qlhost on cuda and on cpu, same seed: validation accuracies within
+#         $ACCURACY_TOLERANCE points
+#   (iii) bench/gpu_train.sh: ResNet-18 training images/s, ours vs PyTorch,
+#         fp32 and LSQ W4A4, AMP off and bf16 (and the same with
+#         training.amp=bf16 through qlhost is left to (ii)'s variables)
+# Everything goes to $OUT (default: ./gpu-check-out): gpu_check.log,
+# summary.md, per-part logs, the tests' JUnit XML, the bench tables.
+# Exit status: 0 all parts passed, 1 a part failed, 2 no GPU / the machine's
+# torch is not the bundle's / the bundle is missing or broken.
+#
+#   test/device/gpu_check.sh [--dry-run] [--parts tests,fmnist,bench] [--bundle DIR] [--python EXE]
+#
+# --dry-run (any machine, no GPU needed): checks the bundle is complete and
+# its libraries resolve with ldd (LibTorch's and CUDA's, which the GPU
+# machine's torch provides, excepted), then exits.
+set -uo pipefail
+
+# --- What the other branches name; change here --------------------------------
+# Catch2 test spec of the CUDA test cases, and the test binaries to run it on.
+CUDA_TEST_FILTER="${CUDA_TEST_FILTER:-[cuda]}"
+TEST_BINARIES=(quantlab_tests)
+# How qlhost is told the device and AMP (the lead's experiment.device and
+# training.amp; --device is the command-line form of the former).
+QLHOST_CUDA_ARGS=(--device cuda)
+QLHOST_CPU_ARGS=(--device cpu)
+QLHOST_EXTRA_ARGS=()            # e.g. (--set training.amp=bf16)
+ACCURACY_TOLERANCE=0.5          # points of validation accuracy, cuda vs cpu
+# Time limits per part (seconds); the whole check must stay under 8 minutes.
+TESTS_TIMEOUT=100
+FMNIST_CUDA_TIMEOUT=80
+FMNIST_CPU_TIMEOUT=130
+BENCH_TIMEOUT=140
+BENCH_ARGS=(--batch 128 --image 224 --classes 1000 --steps 30 --warmup 5 --round 5 --amp off,bf16)
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+bundle="$root/build-gpu-bundle"
+python="${QUANTLAB_GPU_PYTHON:-}"
+dry_run=0
+parts="tests,fmnist,bench"
+while (($#)); do
+  case "$1" in
+    --dry-run) dry_run=1; shift ;;
+    --parts) parts="$2"; shift 2 ;;
+    --bundle) bundle="$(cd "$2" && pwd)"; shift 2 ;;
+    --python) python="$2"; shift 2 ;;
+    -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "gpu_check: $1: unknown option (--help)" >&2; exit 2 ;;
+  esac
+done
+
+started=$SECONDS
+out="${OUT:-$root/gpu-check-out}"
+mkdir -p "$out"
+exec > >(tee -a "$out/gpu_check.log") 2>&1
+say() { echo "gpu_check: $*"; }
+stop() { say "$2"; echo "| setup | FAIL | $((SECONDS - started)) s | $2 |" >>"$out/summary.md"; exit "$1"; }
+echo "| part | result | time | note |" >"$out/summary.md"
+echo "| ---- | ------ | ---: | ---- |" >>"$out/summary.md"
+say "started $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) in $root; output in $out"
+
+# --- The bundle ------------------------------------------------------------------
+[ -f "$bundle/BUNDLE-INFO" ] || stop 2 "no bundle at $bundle (run test/device/make-bundle here and carry build-gpu-bundle)"
+cat "$bundle/BUNDLE-INFO"
+bundle_torch="$(sed -n 's/^torch_version=//p' "$bundle/BUNDLE-INFO")"
+bundle_cuda="$(sed -n 's/^torch_cuda=//p' "$bundle/BUNDLE-INFO")"
+source_link="$(sed -n 's/^source_link=//p' "$bundle/BUNDLE-INFO")"
+build_link="$(sed -n 's/^build_link=//p' "$bundle/BUNDLE-INFO")"
+mapfile -t elves < <(find "$bundle" -type f \( -name '*.so*' -o -perm -u+x \) ! -name '*.gz' ! -name BUNDLE-INFO | sort)
+for binary in qlhost "${TEST_BINARIES[@]}" bench/quantlab_gpu_train_bench problems/libfashionmnist.so problems/libimagenet.so; do
+  [ -e "$bundle/$binary" ] || stop 2 "the bundle lacks $binary (run test/device/make-bundle again)"
+done
+
+# LibTorch's and CUDA's libraries are the machine's torch's.
+torch_re='^(libtorch|libc10|libcaffe2|libshm|libgomp|libcu|libnv|libnccl|libcudnn|libcupti|libcufile|libcusparse)'
+missing_libs() {  # the "not found" sonames of ldd over the bundle, minus those matching $1
+  for f in "${elves[@]}"; do ldd "$f" 2>/dev/null; done | awk '/not found/ { print $1 }' | sort -u | grep -Ev "${1:-^$}"
+}
+export LD_LIBRARY_PATH="$bundle/lib:$bundle/deps${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The C++ runtime of the bundle only where the machine's is older than the build needs.
+if for f in "${elves[@]}"; do ldd "$f" 2>&1; done | grep -q "version .GLIBCXX_\|version .CXXABI_\|version .GCC_"; then
+  say "the machine's libstdc++ is older than the bundle needs: using the bundle's (deps-cxx)"
+  export LD_LIBRARY_PATH="$bundle/deps-cxx:$LD_LIBRARY_PATH"
+fi
+if for f in "${elves[@]}"; do ldd "$f" 2>&1; done | grep -q "version .GLIBC_2"; then
+  for f in "${elves[@]}"; do ldd "$f" 2>&1; done | grep "version .GLIBC_2" | sort -u | head -5
+  stop 2 "this machine's glibc ($(ldd --version | head -1)) is older than the bundle needs ($(sed -n 's/^needs_glibc=//p' "$bundle/BUNDLE-INFO"))"
+fi
+
+if ((dry_run)); then
+  missing="$(missing_libs "$torch_re")"
+  if [ -n "$missing" ]; then
+    for f in "${elves[@]}"; do
+      lacks="$(ldd "$f" 2>/dev/null | awk '/not found/ { print $1 }' | grep -Ev "$torch_re" | paste -sd' ')"
+      [ -z "$lacks" ] || say "${f#"$bundle"/} needs $lacks"
+    done
+    stop 2 "dry run: libraries the bundle needs and does not hold: $(echo "$missing" | paste -sd' ')"
+  fi
+  say "dry run: ${#elves[@]} binaries and libraries; every library they need resolves, LibTorch's and CUDA's excepted ($(missing_libs | paste -sd' '))"
+  say "dry run: bundle $(du -sh "$bundle" | cut -f1), torch $bundle_torch (CUDA $bundle_cuda); passed in $((SECONDS - started)) s"
+  echo "| dry run | PASS | $((SECONDS - started)) s | libraries resolve |" >>"$out/summary.md"
+  exit 0
+fi
+
+# --- The machine: GPU, its torch --------------------------------------------------
+command -v nvidia-smi >/dev/null && nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || stop 2 "no GPU: nvidia-smi is missing or fails"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+if [ -z "$python" ]; then
+  for candidate in /opt/torch/.venv/bin/python3 python3; do
+    command -v "$candidate" >/dev/null && "$candidate" -c 'import torch' 2>/dev/null && { python="$candidate"; break; }
+  done
+fi
+[ -n "$python" ] || stop 2 "no Python with torch found (set QUANTLAB_GPU_PYTHON or --python)"
+read -r torch_dir machine_torch machine_cuda gpu < <("$python" -c '
+import os, torch
+print(os.path.dirname(torch.__file__), torch.__version__, torch.version.cuda,
+      torch.cuda.is_available() and torch.cuda.device_count() > 0)') || stop 2 "$python cannot import torch"
+[ "$gpu" = "True" ] || stop 2 "no GPU: torch $machine_torch at $torch_dir sees no CUDA device"
+if [ "${machine_torch%%+*}" != "${bundle_torch%%+*}" ] || [ "${machine_cuda%%.*}" != "${bundle_cuda%%.*}" ]; then
+  stop 2 "torch mismatch: this machine has torch $machine_torch (CUDA $machine_cuda) at $torch_dir, the bundle was built against $bundle_torch (CUDA $bundle_cuda): rebuild it with test/device/make-bundle --torch-version ${machine_torch%%+*} --cuda $machine_cuda"
+fi
+nvidia_libs="$(find "$(dirname "$torch_dir")/nvidia" -maxdepth 2 -type d -name lib 2>/dev/null | paste -sd:)"
+export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$torch_dir/lib${nvidia_libs:+:$nvidia_libs}"
+missing="$(missing_libs)"
+[ -z "$missing" ] || stop 2 "the bundle's binaries miss libraries here: $(echo "$missing" | paste -sd' ') (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
+say "torch $machine_torch (CUDA $machine_cuda) at $torch_dir; python $python; $(nproc) cores"
+say "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+"$bundle/qlhost" plugin info "$bundle/problems/libfashionmnist.so" >"$out/plugin-info.txt" 2>&1 ||
+  { cat "$out/plugin-info.txt"; stop 2 "qlhost does not start (plugin info failed)"; }
+# The tests have the build's source and build folders compiled in; they are
+# these links, made again here.
+mkdir -p "$(dirname "$source_link")" && ln -sfn "$root" "$source_link" && ln -sfn "$bundle" "$build_link" ||
+  say "warning: cannot make $source_link and $build_link: tests that run qlhost or read configs will fail"
+say "setup done in $((SECONDS - started)) s"
+
+failed=0
+record() {  # part result seconds note
+  echo "| $1 | $2 | $3 s | $4 |" >>"$out/summary.md"
+  say "part $1: $2 in $3 s${4:+: $4}"
+  [ "$2" = PASS ] || failed=1
+}
+want() { [[ ",$parts," == *",$1,"* ]]; }
+
+# --- (i) CUDA test cases -------------------------------------------------------------
+if want tests; then
+  for binary in "${TEST_BINARIES[@]}"; do
+    t0=$SECONDS
+    name="$(basename "$binary")"
+    listed="$("$bundle/$binary" --list-test-names-only "$CUDA_TEST_FILTER" 2>/dev/null | grep -c . || true)"
+    say "(i) $binary: $listed test case(s) match $CUDA_TEST_FILTER"
+    if [ "$listed" -eq 0 ]; then
+      record "tests $name" FAIL $((SECONDS - t0)) "no test case matches $CUDA_TEST_FILTER"
+      continue
+    fi
+    (cd "$bundle" && timeout -k 5 "$TESTS_TIMEOUT" "./$binary" "$CUDA_TEST_FILTER" --durations yes \
+      -r junit -o "$out/tests-$name.xml") >"$out/tests-$name.log" 2>&1
+    status=$?
+    # JUnit to the file; the console view of failures from it.
+    grep -E "<testcase|<failure|<error" "$out/tests-$name.xml" 2>/dev/null | grep -B1 -E "<failure|<error" | head -40
+    cases="$(grep -o 'tests="[0-9]*"' "$out/tests-$name.xml" 2>/dev/null | head -1)"
+    failures="$(grep -o 'failures="[0-9]*"' "$out/tests-$name.xml" 2>/dev/null | head -1)"
+    if [ "$status" -eq 0 ]; then
+      record "tests $name" PASS $((SECONDS - t0)) "$listed cases ($cases $failures) matching $CUDA_TEST_FILTER"
+    else
+      tail -20 "$out/tests-$name.log"
+      note="exit status $status"; [ "$status" -eq 124 ] && note="timed out after $TESTS_TIMEOUT s"
+      record "tests $name" FAIL $((SECONDS - t0)) "$note; $cases $failures (tests-$name.xml)"
+    fi
+  done
+fi
+
+# --- (ii) Fashion-MNIST SimpleCNN PACT W8A8, two epochs on cuda and on cpu ------------
+# The validation accuracy (percent) of the last epoch summary in a qlhost log.
+valid_accuracy() {
+  sed -n 's/.*epoch \([0-9]*\)\/\([0-9]*\) done in .*| valid loss [0-9.e+-]*\([^|]*\)|.*/\1 \2 \3/p' "$1" | tail -1 |
+    awk '{ for (i = 3; i < NF; i++) {
+             if ($i == "top1_error") { printf "%.2f\n", 100 - $(i + 1); exit }
+             if ($i == "top1" || $i == "accuracy") { v = $(i + 1); printf "%.2f\n", (v <= 1 ? 100 * v : v); exit } } }'
+}
+fmnist_run() {  # device timeout args...
+  local device="$1" limit="$2"; shift 2
+  local home="$work/home-$device"
+  mkdir -p "$home"
+  "$bundle/qlhost" problem init fashionmnist --home "$home" >"$out/fmnist-$device.log" 2>&1 || return 1
+  cp "$bundle"/data/fashion-mnist/*.gz "$home/problems/fashionmnist/data/" || return 1
+  timeout -k 5 "$limit" "$bundle/qlhost" --home "$home" --plugin "$bundle/problems/libfashionmnist.so" \
+    --topology SimpleCNN --config "$root/configs/fashionmnist/SimpleCNN.pact-w8a8.yaml" \
+    --set network.pretrained=null --set experiment.n_epochs=2 --set experiment.seed=1 \
+    --set training.lr_scheduler.params.T_max=2 "$@" "${QLHOST_EXTRA_ARGS[@]}" >>"$out/fmnist-$device.log" 2>&1
+}
+if want fmnist; then
+  work="$(mktemp -d /tmp/quantlab-gpu-check.XXXXXX)"
+  declare -A accuracy=()
+  for device in cuda cpu; do
+    t0=$SECONDS
+    if [ "$device" = cuda ]; then
+      fmnist_run cuda "$FMNIST_CUDA_TIMEOUT" "${QLHOST_CUDA_ARGS[@]}"
+    else
+      fmnist_run cpu "$FMNIST_CPU_TIMEOUT" "${QLHOST_CPU_ARGS[@]}" --threads "$(nproc)"
+    fi
+    status=$?
+    grep "epoch .* done in" "$out/fmnist-$device.log"
+    accuracy[$device]="$(valid_accuracy "$out/fmnist-$device.log")"
+    if [ "$status" -eq 0 ] && [ -n "${accuracy[$device]}" ]; then
+      record "fmnist $device" PASS $((SECONDS - t0)) "validation accuracy ${accuracy[$device]} % after 2 epochs"
+    else
+      tail -15 "$out/fmnist-$device.log"
+      note="exit status $status"; [ "$status" -eq 124 ] && note="timed out after its limit"
+      record "fmnist $device" FAIL $((SECONDS - t0)) "$note (fmnist-$device.log)"
+    fi
+  done
+  if [ -n "${accuracy[cuda]}" ] && [ -n "${accuracy[cpu]}" ]; then
+    gap="$(awk -v a="${accuracy[cuda]}" -v b="${accuracy[cpu]}" 'BEGIN { d = a - b; printf "%.2f", d < 0 ? -d : d }')"
+    if awk -v g="$gap" -v t="$ACCURACY_TOLERANCE" 'BEGIN { exit !(g <= t) }'; then
+      record "fmnist cuda vs cpu" PASS 0 "|${accuracy[cuda]} - ${accuracy[cpu]}| = $gap <= $ACCURACY_TOLERANCE points"
+    else
+      record "fmnist cuda vs cpu" FAIL 0 "|${accuracy[cuda]} - ${accuracy[cpu]}| = $gap > $ACCURACY_TOLERANCE points"
+    fi
+  else
+    record "fmnist cuda vs cpu" FAIL 0 "no accuracy to compare"
+  fi
+fi
+
+# --- (iii) the benchmark ---------------------------------------------------------------
+if want bench; then
+  t0=$SECONDS
+  timeout -k 5 "$BENCH_TIMEOUT" "$root/bench/gpu_train.sh" --bench "$bundle/bench/quantlab_gpu_train_bench" \
+    --plugin "$bundle/problems/libimagenet.so" --configs "$root/configs/imagenet" --python "$python" \
+    --device cuda "${BENCH_ARGS[@]}" --out "$out/bench"
+  status=$?
+  if [ "$status" -eq 0 ]; then
+    record bench PASS $((SECONDS - t0)) "tables in bench/summary.md (ratios there; targets are reported, not enforced)"
+  else
+    note="exit status $status"; [ "$status" -eq 124 ] && note="timed out after $BENCH_TIMEOUT s"
+    record bench FAIL $((SECONDS - t0)) "$note (bench/ours.log, bench/pytorch.log)"
+  fi
+fi
+
+echo "| total | $( ((failed)) && echo FAIL || echo PASS) | $((SECONDS - started)) s | |" >>"$out/summary.md"
+echo
+cat "$out/summary.md"
+[ -f "$out/bench/summary.md" ] && cat "$out/bench/summary.md"
+say "finished in $((SECONDS - started)) s: $( ((failed)) && echo "a part FAILED" || echo "all parts passed")"
+exit "$failed"

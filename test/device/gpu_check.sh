@@ -7,8 +7,8 @@
 #         qlhost on cuda and on cpu, same seed: validation accuracies within
 #         $ACCURACY_TOLERANCE points
 #   (iii) bench/gpu_train.sh: ResNet-18 training images/s, ours vs PyTorch,
-#         fp32 and LSQ W4A4, AMP off and bf16 (and the same with
-#         training.amp=bf16 through qlhost is left to (ii)'s variables)
+#         fp32 and LSQ W4A4, AMP off and bf16 (qlhost's training.amp=bf16:
+#         QLHOST_EXTRA_ARGS below)
 # Everything goes to $OUT (default: ./gpu-check-out): gpu_check.log,
 # summary.md, per-part logs, the tests' JUnit XML, the bench tables.
 # Exit status: 0 all parts passed, 1 a part failed, 2 no GPU / the machine's
@@ -49,7 +49,7 @@ while (($#)); do
     --parts) parts="$2"; shift 2 ;;
     --bundle) bundle="$(cd "$2" && pwd)"; shift 2 ;;
     --python) python="$2"; shift 2 ;;
-    -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "gpu_check: $1: unknown option (--help)" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +72,7 @@ bundle_cuda="$(sed -n 's/^torch_cuda=//p' "$bundle/BUNDLE-INFO")"
 source_link="$(sed -n 's/^source_link=//p' "$bundle/BUNDLE-INFO")"
 build_link="$(sed -n 's/^build_link=//p' "$bundle/BUNDLE-INFO")"
 mapfile -t elves < <(find "$bundle" -type f \( -name '*.so*' -o -perm -u+x \) ! -name '*.gz' ! -name BUNDLE-INFO | sort)
-for binary in qlhost "${TEST_BINARIES[@]}" bench/quantlab_gpu_train_bench problems/libfashionmnist.so problems/libimagenet.so; do
+for binary in qlhost bench/quantlab_gpu_train_bench problems/libfashionmnist.so problems/libimagenet.so; do
   [ -e "$bundle/$binary" ] || stop 2 "the bundle lacks $binary (run test/device/make-bundle again)"
 done
 
@@ -151,6 +151,10 @@ if want tests; then
   for binary in "${TEST_BINARIES[@]}"; do
     t0=$SECONDS
     name="$(basename "$binary")"
+    if [ ! -x "$bundle/$binary" ]; then
+      record "tests $name" FAIL 0 "the bundle has no $binary (make-bundle --no-tests?)"
+      continue
+    fi
     listed="$("$bundle/$binary" --list-test-names-only "$CUDA_TEST_FILTER" 2>/dev/null | grep -c . || true)"
     say "(i) $binary: $listed test case(s) match $CUDA_TEST_FILTER"
     if [ "$listed" -eq 0 ]; then

@@ -26,10 +26,11 @@ set -uo pipefail
 CUDA_TEST_FILTER="${CUDA_TEST_FILTER:-[cuda]}"
 TEST_BINARIES=(quantlab_tests)
 # How qlhost is told the device and AMP (the lead's experiment.device and
-# training.amp; --device is the command-line form of the former).
-QLHOST_CUDA_ARGS=(--device cuda)
-QLHOST_CPU_ARGS=(--device cpu)
-QLHOST_EXTRA_ARGS=()            # e.g. (--set training.amp=bf16)
+# training.amp; --device is the command-line form of the former). Each may be
+# given in the environment as words, e.g. QLHOST_CUDA_ARGS="--set experiment.device=cuda".
+read -ra QLHOST_CUDA_ARGS <<<"${QLHOST_CUDA_ARGS-"--device cuda"}"
+read -ra QLHOST_CPU_ARGS <<<"${QLHOST_CPU_ARGS-"--device cpu"}"
+read -ra QLHOST_EXTRA_ARGS <<<"${QLHOST_EXTRA_ARGS-}"  # e.g. "--set training.amp=bf16"
 ACCURACY_TOLERANCE=0.5          # points of validation accuracy, cuda vs cpu
 # Time limits per part (seconds); the whole check must stay under 8 minutes.
 TESTS_TIMEOUT=100

@@ -118,23 +118,34 @@ if not rows:
 any_row = next(iter(rows.values()))
 print(f"\nResNet-18 training step, batch {any_row['batch']}, {any_row['image']}x{any_row['image']}, "
       f"device {any_row['device']}; images/s (ms/step)\n")
+failures = []
 print("| variant  | amp  | ours img/s | ours ms | pytorch img/s | pytorch ms | ours / pytorch |")
 print("| -------- | ---- | ---------: | ------: | ------------: | ---------: | -------------: |")
 amps = sorted({k[2] for k in rows}, key=lambda a: ("off", "bf16").index(a))
 def cell(r, key, fmt):
+    if r and "error" in r:
+        return "failed"
     return format(r[key], fmt) if r else "-"
+def timed(r):  # a row with numbers, or None (absent or failed)
+    return r if r and "error" not in r else None
 for variant in ("fp32", "lsq-w4a4"):
     for amp in amps:
-        o, p = rows.get(("ours", variant, amp)), rows.get(("pytorch", variant, amp))
-        if not o and not p:
+        o_row, p_row = rows.get(("ours", variant, amp)), rows.get(("pytorch", variant, amp))
+        if not o_row and not p_row:
             continue
+        for side, r in (("ours", o_row), ("pytorch", p_row)):
+            if r and "error" in r:
+                failures.append(f"{side} {variant} amp={amp}: {r['error']}")
+        o, p = timed(o_row), timed(p_row)
         ratio = f"{o['images_per_s'] / p['images_per_s']:.3f}" if o and p else "-"
-        print(f"| {variant:<8} | {amp:<4} | {cell(o, 'images_per_s', '.1f'):>10} | {cell(o, 'step_ms', '.2f'):>7} | "
-              f"{cell(p, 'images_per_s', '.1f'):>13} | {cell(p, 'step_ms', '.2f'):>10} | {ratio:>14} |")
+        print(f"| {variant:<8} | {amp:<4} | {cell(o_row, 'images_per_s', '.1f'):>10} | {cell(o_row, 'step_ms', '.2f'):>7} | "
+              f"{cell(p_row, 'images_per_s', '.1f'):>13} | {cell(p_row, 'step_ms', '.2f'):>10} | {ratio:>14} |")
 print()
+for failure in failures:
+    print("failed:", failure)
 missed = 0
 for amp in amps:
-    oq, of, pq, pf = (rows.get(k) for k in (("ours", "lsq-w4a4", amp), ("ours", "fp32", amp),
+    oq, of, pq, pf = (timed(rows.get(k)) for k in (("ours", "lsq-w4a4", amp), ("ours", "fp32", amp),
                                             ("pytorch", "lsq-w4a4", amp), ("pytorch", "fp32", amp)))
     if oq and pq:
         r = oq["images_per_s"] / pq["images_per_s"]

@@ -7,7 +7,8 @@
 // prints the ratios:
 //   ours LSQ W4A4 / PyTorch composed LSQ W4A4 (images/s)   target >= 1.3
 //   our LSQ W4A4 step / our fp32 step                      target <= 1.15
-// A benchmark, not a test: it exits 0 whatever the numbers are, 2 on errors.
+// A benchmark, not a test: it exits 0 whatever the numbers are, 1 when a
+// trainee failed (the others are still timed and printed), 2 on errors.
 //
 // Timing: rounds of --round steps, the trainees (variant x AMP) alternating;
 // each round is timed between two device synchronisations and the median
@@ -260,6 +261,25 @@ class Trainee {
 
   double last_loss() const { return last_loss_.defined() ? last_loss_.item<double>() : 0.0; }
 
+  // Why this trainee stopped (empty while it runs): one failing variant (say
+  // LSQ under bf16 autocast) leaves the others timed.
+  const std::string& failure() const { return failure_; }
+  template <typename Action>
+  void guarded(Action&& action) {
+    if (!failure_.empty()) return;
+    try {
+      action();
+    } catch (const c10::Error& error) {
+      failure_ = error.what_without_backtrace();
+    } catch (const std::exception& error) {
+      failure_ = error.what();
+    }
+    if (!failure_.empty()) {
+      failure_ = failure_.substr(0, failure_.find('\n'));
+      std::cerr << "ours " << name() << ": failed: " << failure_ << "\n";
+    }
+  }
+
  private:
   std::string variant_;
   std::string amp_;
@@ -271,9 +291,20 @@ class Trainee {
   std::int64_t steps_ = 0;
   int timed_steps_ = 0;
   torch::Tensor last_loss_;
+  std::string failure_;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> batches_;
   std::vector<double> round_step_seconds_;
 };
+
+std::string json_escape(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    escaped += c;
+  }
+  return escaped;
+}
 
 int run(const Options& options) {
   quantlab::configure_compute(options.threads);
@@ -285,8 +316,19 @@ int run(const Options& options) {
   const auto topology = plugin.topology("ResNet");
 
   std::vector<Trainee> trainees;
+  // Variants that could not even be built on the device: name and why.
+  std::vector<std::pair<std::string, std::string>> unbuilt;
   for (const auto& variant : options.variants)
-    for (const auto& amp : options.amps) trainees.emplace_back(*topology, options, variant, amp, device);
+    for (const auto& amp : options.amps) {
+      try {
+        trainees.emplace_back(*topology, options, variant, amp, device);
+      } catch (const c10::Error& error) {
+        unbuilt.emplace_back(variant + " amp=" + amp, error.what_without_backtrace());
+      } catch (const quantlab::UserError& error) {
+        unbuilt.emplace_back(variant + " amp=" + amp, error.what());
+      }
+    }
+  for (const auto& [name, why] : unbuilt) std::cerr << "ours " << name << ": cannot build: " << why << "\n";
   for (const auto& trainee : trainees) {
     const auto [present, enabled] = trainee.quantizers();
     std::cout << fmt::format("ours {}: {} quantizer module(s), {} enabled\n", trainee.name(), present, enabled);
@@ -297,17 +339,18 @@ int run(const Options& options) {
                            device.str(), TORCH_VERSION, torch::get_num_threads(), options.warmup, options.steps,
                            options.round)
             << std::flush;
-  for (auto& trainee : trainees) {
-    for (int i = 0; i < options.warmup; ++i) trainee.step();
-    synchronize(device);
-  }
+  for (auto& trainee : trainees)
+    trainee.guarded([&] {
+      for (int i = 0; i < options.warmup; ++i) trainee.step();
+      synchronize(device);
+    });
   bool left = true;
   while (left) {
     left = false;
     for (auto& trainee : trainees) {
       const int count = std::min(options.round, options.steps - trainee.timed_steps());
-      if (count > 0) trainee.timed_round(count);
-      left = left || trainee.timed_steps() < options.steps;
+      if (count > 0) trainee.guarded([&] { trainee.timed_round(count); });
+      left = left || (trainee.failure().empty() && trainee.timed_steps() < options.steps);
     }
   }
 
@@ -318,7 +361,18 @@ int run(const Options& options) {
   }
   std::cout << "\n| impl | variant  | amp  | images/s | ms/step | steps | loss   |\n"
             << "| ---- | -------- | ---- | -------: | ------: | ----: | -----: |\n";
+  const auto failed_row = [&](const std::string& variant, const std::string& amp, const std::string& why) {
+    std::cout << fmt::format("| ours | {:<8} | {:<4} | failed: {} |\n", variant, amp, why);
+    if (json)
+      json << fmt::format("{{\"impl\": \"ours\", \"variant\": \"{}\", \"amp\": \"{}\", \"device\": \"{}\", "
+                          "\"batch\": {}, \"image\": {}, \"error\": \"{}\"}}\n",
+                          variant, amp, device.str(), options.batch, options.image, json_escape(why));
+  };
   for (auto& trainee : trainees) {
+    if (!trainee.failure().empty()) {
+      failed_row(trainee.variant(), trainee.amp(), trainee.failure());
+      continue;
+    }
     const double step_s = quantlab::median(trainee.round_step_seconds());
     const double images_per_s = static_cast<double>(options.batch) / step_s;
     const double loss = trainee.last_loss();
@@ -332,7 +386,13 @@ int run(const Options& options) {
           trainee.variant(), trainee.amp(), device.str(), options.batch, options.image, images_per_s, step_s * 1e3,
           trainee.timed_steps(), loss, TORCH_VERSION);
   }
-  return 0;
+  for (const auto& [name, why] : unbuilt) {
+    const auto space = name.find(" amp=");
+    failed_row(name.substr(0, space), name.substr(space + 5), why);
+  }
+  const bool any_failed =
+      !unbuilt.empty() || std::any_of(trainees.begin(), trainees.end(), [](const Trainee& t) { return !t.failure().empty(); });
+  return any_failed ? 1 : 0;
 }
 
 }  // namespace

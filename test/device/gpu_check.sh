@@ -14,11 +14,16 @@
 # Exit status: 0 all parts passed, 1 a part failed, 2 no GPU / the machine's
 # torch is not the bundle's / the bundle is missing or broken.
 #
-#   test/device/gpu_check.sh [--dry-run] [--parts tests,fmnist,bench] [--bundle DIR] [--python EXE]
+#   test/device/gpu_check.sh [--dry-run] [--rehearse TORCH_DIR] [--parts tests,fmnist,bench]
+#                            [--bundle DIR] [--python EXE]
 #
 # --dry-run (any machine, no GPU needed): checks the bundle is complete and
 # its libraries resolve with ldd (LibTorch's and CUDA's, which the GPU
 # machine's torch provides, excepted), then exits.
+# --rehearse TORCH_DIR (no GPU needed): every part with the bundle's binaries
+# and LibTorch from TORCH_DIR (a torch package folder of the bundle's version,
+# e.g. make-bundle's unpacked wheel), "cuda" runs on the cpu with small sizes:
+# tries the plumbing, proves nothing about CUDA.
 set -uo pipefail
 
 # --- What the other branches name; change here --------------------------------
@@ -32,6 +37,7 @@ read -ra QLHOST_CUDA_ARGS <<<"${QLHOST_CUDA_ARGS-"--device cuda"}"
 read -ra QLHOST_CPU_ARGS <<<"${QLHOST_CPU_ARGS-"--device cpu"}"
 read -ra QLHOST_EXTRA_ARGS <<<"${QLHOST_EXTRA_ARGS-}"  # e.g. "--set training.amp=bf16"
 ACCURACY_TOLERANCE=0.5          # points of validation accuracy, cuda vs cpu
+FMNIST_ARGS=()                  # more qlhost arguments for both Fashion-MNIST runs
 # Time limits per part (seconds); the whole check must stay under 8 minutes.
 TESTS_TIMEOUT=100
 FMNIST_CUDA_TIMEOUT=80
@@ -43,10 +49,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bundle="$root/build-gpu-bundle"
 python="${QUANTLAB_GPU_PYTHON:-}"
 dry_run=0
+rehearse=""
 parts="tests,fmnist,bench"
 while (($#)); do
   case "$1" in
     --dry-run) dry_run=1; shift ;;
+    --rehearse) rehearse="$(cd "$2" && pwd)"; shift 2 ;;
     --parts) parts="$2"; shift 2 ;;
     --bundle) bundle="$(cd "$2" && pwd)"; shift 2 ;;
     --python) python="$2"; shift 2 ;;
@@ -109,8 +117,17 @@ if ((dry_run)); then
 fi
 
 # --- The machine: GPU, its torch --------------------------------------------------
-command -v nvidia-smi >/dev/null && nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || stop 2 "no GPU: nvidia-smi is missing or fails"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+gpu_device=cuda
+if [ -n "$rehearse" ]; then
+  say "REHEARSAL on the cpu with LibTorch from $rehearse: nothing here tests CUDA"
+  gpu_device=cpu
+  QLHOST_CUDA_ARGS=("${QLHOST_CPU_ARGS[@]}")
+  BENCH_ARGS=(--batch 4 --image 64 --classes 10 --steps 2 --warmup 1 --round 1 --amp off,bf16 --threads 2)
+  FMNIST_ARGS=(--set data.max_train_samples=2048 --set data.max_valid_samples=1000)
+else
+  command -v nvidia-smi >/dev/null && nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || stop 2 "no GPU: nvidia-smi is missing or fails"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+fi
 if [ -z "$python" ]; then
   for candidate in /opt/torch/.venv/bin/python3 python3; do
     command -v "$candidate" >/dev/null && "$candidate" -c 'import torch' 2>/dev/null && { python="$candidate"; break; }
@@ -121,11 +138,17 @@ read -r torch_dir machine_torch machine_cuda gpu < <("$python" -c '
 import os, torch
 print(os.path.dirname(torch.__file__), torch.__version__, torch.version.cuda,
       torch.cuda.is_available() and torch.cuda.device_count() > 0)') || stop 2 "$python cannot import torch"
-[ "$gpu" = "True" ] || stop 2 "no GPU: torch $machine_torch at $torch_dir sees no CUDA device"
+if [ -n "$rehearse" ]; then
+  say "rehearsal: the reference runs on $python's torch $machine_torch; LibTorch from $rehearse"
+  torch_dir="$rehearse"
+  machine_torch="$(sed -n "s/^__version__ = '\(.*\)'$/\1/p" "$torch_dir/version.py")"
+  machine_cuda="$bundle_cuda"
+fi
+[ "$gpu" = "True" ] || [ -n "$rehearse" ] || stop 2 "no GPU: torch $machine_torch at $torch_dir sees no CUDA device"
 if [ "${machine_torch%%+*}" != "${bundle_torch%%+*}" ] || [ "${machine_cuda%%.*}" != "${bundle_cuda%%.*}" ]; then
   stop 2 "torch mismatch: this machine has torch $machine_torch (CUDA $machine_cuda) at $torch_dir, the bundle was built against $bundle_torch (CUDA $bundle_cuda): rebuild it with test/device/make-bundle --torch-version ${machine_torch%%+*} --cuda $machine_cuda"
 fi
-nvidia_libs="$(find "$(dirname "$torch_dir")/nvidia" -maxdepth 2 -type d -name lib 2>/dev/null | paste -sd:)"
+nvidia_libs="$(find -L "$(dirname "$torch_dir")/nvidia" -maxdepth 2 -type d -name lib 2>/dev/null | paste -sd:)"
 export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$torch_dir/lib${nvidia_libs:+:$nvidia_libs}"
 missing="$(missing_libs)"
 [ -z "$missing" ] || stop 2 "the bundle's binaries miss libraries here: $(echo "$missing" | paste -sd' ') (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
@@ -196,7 +219,8 @@ fmnist_run() {  # device timeout args...
   timeout -k 5 "$limit" "$bundle/qlhost" --home "$home" --plugin "$bundle/problems/libfashionmnist.so" \
     --topology SimpleCNN --config "$root/configs/fashionmnist/SimpleCNN.pact-w8a8.yaml" \
     --set network.pretrained=null --set experiment.n_epochs=2 --set experiment.seed=1 \
-    --set training.lr_scheduler.params.T_max=2 "$@" "${QLHOST_EXTRA_ARGS[@]}" >>"$out/fmnist-$device.log" 2>&1
+    --set training.lr_scheduler.params.T_max=2 "${FMNIST_ARGS[@]}" "$@" "${QLHOST_EXTRA_ARGS[@]}" \
+    >>"$out/fmnist-$device.log" 2>&1
 }
 if want fmnist; then
   work="$(mktemp -d /tmp/quantlab-gpu-check.XXXXXX)"
@@ -236,7 +260,7 @@ if want bench; then
   t0=$SECONDS
   timeout -k 5 "$BENCH_TIMEOUT" "$root/bench/gpu_train.sh" --bench "$bundle/bench/quantlab_gpu_train_bench" \
     --plugin "$bundle/problems/libimagenet.so" --configs "$root/configs/imagenet" --python "$python" \
-    --device cuda "${BENCH_ARGS[@]}" --out "$out/bench"
+    --device "$gpu_device" "${BENCH_ARGS[@]}" --out "$out/bench"
   status=$?
   if [ "$status" -eq 0 ]; then
     record bench PASS $((SECONDS - t0)) "tables in bench/summary.md (ratios there; targets are reported, not enforced)"

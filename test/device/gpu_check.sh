@@ -110,6 +110,12 @@ if ((dry_run)); then
     done
     stop 2 "dry run: libraries the bundle needs and does not hold: $(echo "$missing" | paste -sd' ')"
   fi
+  # Here the system's own libraries would stand in for missing ones: all but
+  # glibc's and the C++ runtime must come from the bundle.
+  system_re='^(libc|libm|libdl|libpthread|librt|libresolv|libutil|ld-linux-x86-64|libmvec|libstdc\+\+|libgcc_s)\.so'
+  outside="$(for f in "${elves[@]}"; do ldd "$f" 2>/dev/null; done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
+    sort -u | grep -v " $bundle/" | grep -Ev "$system_re" | grep -Ev "$torch_re")"
+  [ -z "$outside" ] || stop 2 "dry run: libraries the bundle lacks (found here only on this machine): $(echo "$outside" | paste -sd' ')"
   say "dry run: ${#elves[@]} binaries and libraries; every library they need resolves, LibTorch's and CUDA's excepted ($(missing_libs | paste -sd' '))"
   say "dry run: bundle $(du -sh "$bundle" | cut -f1), torch $bundle_torch (CUDA $bundle_cuda); passed in $((SECONDS - started)) s"
   echo "| dry run | PASS | $((SECONDS - started)) s | libraries resolve |" >>"$out/summary.md"

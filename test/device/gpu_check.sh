@@ -80,7 +80,28 @@ bundle_torch="$(sed -n 's/^torch_version=//p' "$bundle/BUNDLE-INFO")"
 bundle_cuda="$(sed -n 's/^torch_cuda=//p' "$bundle/BUNDLE-INFO")"
 source_link="$(sed -n 's/^source_link=//p' "$bundle/BUNDLE-INFO")"
 build_link="$(sed -n 's/^build_link=//p' "$bundle/BUNDLE-INFO")"
-mapfile -t elves < <(find "$bundle" -type f \( -name '*.so*' -o -perm -u+x \) ! -name '*.gz' ! -name BUNDLE-INFO | sort)
+# A test binary make-bundle compressed (the bundle's size limit) is unpacked
+# beside the output, not into the bundle; LD_LIBRARY_PATH finds its libraries.
+declare -A binary_path=()
+for binary in "${TEST_BINARIES[@]}"; do
+  binary_path[$binary]="$bundle/$binary"
+  if [ ! -e "$bundle/$binary" ] && [ -f "$bundle/$binary.xz" ]; then
+    unpacked_dir="${TMPDIR:-/tmp}/quantlab-gpu-check-bin"
+    mkdir -p "$unpacked_dir"
+    if command -v xz >/dev/null; then
+      xz -dc "$bundle/$binary.xz" >"$unpacked_dir/$binary"
+    else
+      python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+        "$bundle/$binary.xz" "$unpacked_dir/$binary"
+    fi || stop 2 "cannot unpack $bundle/$binary.xz"
+    chmod +x "$unpacked_dir/$binary"
+    binary_path[$binary]="$unpacked_dir/$binary"
+  fi
+done
+mapfile -t elves < <(find "$bundle" -type f \( -name '*.so*' -o -perm -u+x \) ! -name '*.gz' ! -name '*.xz' ! -name BUNDLE-INFO | sort)
+for binary in "${TEST_BINARIES[@]}"; do
+  [[ "${binary_path[$binary]}" == "$bundle"/* ]] || elves+=("${binary_path[$binary]}")
+done
 for binary in qlhost bench/quantlab_gpu_train_bench problems/libfashionmnist.so problems/libimagenet.so; do
   [ -e "$bundle/$binary" ] || stop 2 "the bundle lacks $binary (run test/device/make-bundle again)"
 done
@@ -184,17 +205,17 @@ if want tests; then
   for binary in "${TEST_BINARIES[@]}"; do
     t0=$SECONDS
     name="$(basename "$binary")"
-    if [ ! -x "$bundle/$binary" ]; then
+    if [ ! -x "${binary_path[$binary]}" ]; then
       record "tests $name" FAIL 0 "the bundle has no $binary (make-bundle --no-tests?)"
       continue
     fi
-    listed="$("$bundle/$binary" --list-test-names-only "$CUDA_TEST_FILTER" 2>/dev/null | grep -c . || true)"
+    listed="$("${binary_path[$binary]}" --list-test-names-only "$CUDA_TEST_FILTER" 2>/dev/null | grep -c . || true)"
     say "(i) $binary: $listed test case(s) match $CUDA_TEST_FILTER"
     if [ "$listed" -eq 0 ]; then
       record "tests $name" FAIL $((SECONDS - t0)) "no test case matches $CUDA_TEST_FILTER"
       continue
     fi
-    (cd "$bundle" && timeout -k 5 "$TESTS_TIMEOUT" "./$binary" "$CUDA_TEST_FILTER" --durations yes \
+    (cd "$bundle" && timeout -k 5 "$TESTS_TIMEOUT" "${binary_path[$binary]}" "$CUDA_TEST_FILTER" --durations yes \
       -r junit -o "$out/tests-$name.xml") >"$out/tests-$name.log" 2>&1
     status=$?
     # JUnit to the file; the console view of failures from it.

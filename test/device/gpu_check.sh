@@ -71,7 +71,7 @@ say() { echo "gpu_check: $*"; }
 stop() { say "$2"; echo "| setup | FAIL | $((SECONDS - started)) s | $2 |" >>"$out/summary.md"; exit "$1"; }
 echo "| part | result | time | note |" >"$out/summary.md"
 echo "| ---- | ------ | ---: | ---- |" >>"$out/summary.md"
-say "started $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) in $root; output in $out"
+say "started $(date -u +%Y-%m-%dT%H:%M:%SZ) on ${HOSTNAME:-?} in $root; output in $out"
 
 # --- The bundle ------------------------------------------------------------------
 [ -f "$bundle/BUNDLE-INFO" ] || stop 2 "no bundle at $bundle (run test/device/make-bundle here and carry build-gpu-bundle)"

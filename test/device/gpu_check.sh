@@ -117,6 +117,12 @@ if for f in "${elves[@]}"; do ldd "$f" 2>&1; done | grep -q "version .GLIBCXX_\|
   say "the machine's libstdc++ is older than the bundle needs: using the bundle's (deps-cxx)"
   export LD_LIBRARY_PATH="$bundle/deps-cxx:$LD_LIBRARY_PATH"
 fi
+# torch 2.11's libtorch.so exports its own copy of std::filesystem (64
+# symbols, 2.15's none); listed before libstdc++ in our binaries' needs, it
+# would be the one they call, and its remove_all jumps to address 0 (TempDir's
+# destructor in the tests). libstdc++ preloaded comes first.
+libstdcxx="$(ldd "$bundle/qlhost" 2>/dev/null | awk '$1 == "libstdc++.so.6" && $3 ~ /^\// { print $3 }')"
+[ -n "$libstdcxx" ] && export LD_PRELOAD="$libstdcxx${LD_PRELOAD:+:$LD_PRELOAD}"
 if for f in "${elves[@]}"; do ldd "$f" 2>&1; done | grep -q "version .GLIBC_2"; then
   for f in "${elves[@]}"; do ldd "$f" 2>&1; done | grep "version .GLIBC_2" | sort -u | head -5
   stop 2 "this machine's glibc ($(ldd --version | head -1)) is older than the bundle needs ($(sed -n 's/^needs_glibc=//p' "$bundle/BUNDLE-INFO"))"
@@ -181,6 +187,7 @@ missing="$(missing_libs)"
 [ -z "$missing" ] || stop 2 "the bundle's binaries miss libraries here: $(echo "$missing" | paste -sd' ') (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
 say "torch $machine_torch (CUDA $machine_cuda) at $torch_dir; python $python; $(nproc) cores"
 say "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+say "LD_PRELOAD=${LD_PRELOAD:-}"
 "$bundle/qlhost" plugin info "$bundle/problems/libfashionmnist.so" >"$out/plugin-info.txt" 2>&1 ||
   { cat "$out/plugin-info.txt"; stop 2 "qlhost does not start (plugin info failed)"; }
 # The tests have the build's source and build folders compiled in; they are

@@ -13,6 +13,7 @@
 # Here, on CPU, a logic check with tiny sizes:
 #   bench/gpu_train.sh --device cpu --batch 4 --image 64 --steps 2 --warmup 1 --round 1
 set -euo pipefail
+# shellcheck disable=SC2034  # common.sh's say/die read it
 bench_name=gpu_train
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/common.sh

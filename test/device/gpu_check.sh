@@ -43,7 +43,7 @@ TESTS_TIMEOUT=100
 FMNIST_CUDA_TIMEOUT=80
 FMNIST_CPU_TIMEOUT=130
 BENCH_TIMEOUT=140
-BENCH_ARGS=(--batch 128 --image 224 --classes 1000 --steps 30 --warmup 5 --round 5 --amp off,bf16)
+BENCH_ARGS=(--batch 128 --image 224 --classes 1000 --steps 30 --warmup 5 --round 5 --amp "off,bf16")
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bundle="$root/build-gpu-bundle"
@@ -155,7 +155,7 @@ if [ -n "$rehearse" ]; then
   say "REHEARSAL on the cpu with LibTorch from $rehearse: nothing here tests CUDA"
   gpu_device=cpu
   QLHOST_CUDA_ARGS=("${QLHOST_CPU_ARGS[@]}")
-  BENCH_ARGS=(--batch 4 --image 64 --classes 10 --steps 2 --warmup 1 --round 1 --amp off,bf16 --threads 2)
+  BENCH_ARGS=(--batch 4 --image 64 --classes 10 --steps 2 --warmup 1 --round 1 --amp "off,bf16" --threads 2)
   FMNIST_ARGS=(--set data.max_train_samples=2048 --set data.max_valid_samples=1000)
 else
   command -v nvidia-smi >/dev/null && nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || stop 2 "no GPU: nvidia-smi is missing or fails"

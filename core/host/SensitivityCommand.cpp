@@ -56,13 +56,15 @@ void print_table(std::ostream& out, const compare::Sensitivity& report, const st
   out << std::left << std::setw(14) << "layer" << std::setw(8) << "type" << std::right << std::setw(10) << "params"
       << std::setw(12) << "MACs" << std::setw(13) << "Hessian tr" << std::setw(13) << "tr/params" << "  activation\n";
   for (const auto& layer : report.layers) {
-    const std::optional<double> per_parameter =
+    // A string, not an optional<double>: GCC 12 takes the latter for
+    // uninitialised when inlined against LibTorch 2.11's headers (-Werror).
+    const std::string per_parameter =
         layer.hessian_trace && layer.parameters
-            ? std::optional<double>(*layer.hessian_trace / static_cast<double>(*layer.parameters))
-            : std::nullopt;
+            ? scientific(*layer.hessian_trace / static_cast<double>(*layer.parameters))
+            : std::string("-");
     out << std::left << std::setw(14) << layer.name << std::setw(8) << layer.type << std::right << std::setw(10)
         << layer.parameters.value_or(0) << std::setw(12) << layer.macs.value_or(0) << std::setw(13) << scientific(layer.hessian_trace)
-        << std::setw(13) << scientific(per_parameter) << "  "
+        << std::setw(13) << per_parameter << "  "
         << layer.activation.value_or("- (network input)") << "\n";
   }
   out << "\n" << std::left << std::setw(14) << "layer" << std::setw(12) << "tensor" << std::right << std::setw(5)

@@ -39,7 +39,8 @@ torch::Tensor mean_magnitudes(const char* op, const torch::Tensor& w, Channels c
         means = torch::zeros({channels.count}, torch::kFloat);
         float* out = means.data_ptr<float>();
         if (channels.size > 0)
-          for (size_t c = 0; c < sums.size(); ++c) out[c] = static_cast<float>(sums[c] / static_cast<double>(channels.size));
+          for (size_t c = 0; c < sums.size(); ++c)
+            out[c] = static_cast<float>(sums[c] / static_cast<double>(channels.size));
       }
 #if QUANTLAB_CUDA_BUILD
       ,

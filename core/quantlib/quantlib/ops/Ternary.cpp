@@ -73,7 +73,8 @@ Levels levels_of(const torch::Tensor& w, Channels channels, double threshold_fac
                                               counts.data_ptr<double>(), workspace.data_ptr<double>(),
                                               launch.stream());
         launch.check();
-        levels.scales = torch::where(counts > 0, sums / counts.clamp_min(1.0), torch::zeros_like(sums)).to(torch::kFloat);
+        levels.scales =
+            torch::where(counts > 0, sums / counts.clamp_min(1.0), torch::zeros_like(sums)).to(torch::kFloat);
       }
 #endif
   );

@@ -23,12 +23,14 @@ constexpr const char* kOp = "uniform_ste";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const UniformSteKernelParams& params) {
   detail::on_device(
-      kOp, x.device(), [&] { kernels::cpu::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params); }
+      kOp, x.device(),
+      [&] { kernels::cpu::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params); }
 #if QUANTLAB_CUDA_BUILD
       ,
       [&] {
         const detail::CudaLaunch launch(x);
-        kernels::cuda::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params, launch.stream());
+        kernels::cuda::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params,
+                                           launch.stream());
         launch.check();
       }
 #endif

@@ -142,6 +142,7 @@ if(QUANTLAB_CUDA)
     # Ampere and Hopper, and PTX for what comes after.
     set(CMAKE_CUDA_ARCHITECTURES "80-real;90")
   endif()
+  set(_quantlab_cuda_architectures "${CMAKE_CUDA_ARCHITECTURES}")
   # LibTorch's package would probe the GPUs of this machine (there may be
   # none) for the architectures; name them instead.
   if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
@@ -158,6 +159,11 @@ if(QUANTLAB_CUDA)
   set(CMAKE_MESSAGE_LOG_LEVEL ERROR)
   find_package(Torch REQUIRED CONFIG PATHS "${_torch_cmake_dir}" NO_DEFAULT_PATH)
   set(CMAKE_MESSAGE_LOG_LEVEL "${_quantlab_saved_log_level}")
+  # LibTorch's package turns CMAKE_CUDA_ARCHITECTURES off and writes -gencode
+  # flags for TORCH_CUDA_ARCH_LIST into CMAKE_CUDA_FLAGS; QuantLab's own CUDA
+  # code (the fused ops' kernels) is compiled for CMAKE_CUDA_ARCHITECTURES.
+  set(CMAKE_CUDA_ARCHITECTURES "${_quantlab_cuda_architectures}")
+  string(REGEX REPLACE "-gencode[ =]arch=compute_[0-9a-z]+,code=[][a-z_0-9,]+" "" CMAKE_CUDA_FLAGS "${CMAKE_CUDA_FLAGS}")
   # A wheel's LibTorch finds its CUDA libraries (nvidia-* wheels beside it)
   # through its own RPATH at run time; the linker needs them named, or it
   # takes the toolkit's older NCCL for the wheel's.

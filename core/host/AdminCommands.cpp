@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 
 #include "host/Commands.h"
+#include "quantlab/BuildConfig.h"
 #include "manager/plugin/PluginLoader.h"
 #include "manager/storage/StorageMap.h"
 #include "quantlab/Plugin.h"
@@ -73,7 +74,7 @@ int plugin_command(const Arguments& arguments) {
             << "ABI:      descriptor layout " << plugin.abi_version << ", headers " << plugin.headers_hash
             << " (equal to qlhost's; built with " QUANTLAB_COMPILER ", " QUANTLAB_STANDARD_LIBRARY ")\n"
             << "LibTorch: " << plugin.torch_version << " (qlhost: LibTorch " << TORCH_VERSION << ", "
-            << (QUANTLAB_CUDA_BUILD ? "built with CUDA " QUANTLAB_TORCH_CUDA : "built CPU-only") << ", "
+            << (QUANTLAB_WITH_CUDA ? "built with CUDA " QUANTLAB_TORCH_CUDA : "built CPU-only") << ", "
             << static_cast<int>(torch::cuda::device_count()) << " GPU(s) visible)\n"
             << "topologies:\n";
   for (const auto& topology : plugin.problem->topologies()) {

@@ -10,7 +10,7 @@
 #include "quantlab/BuildConfig.h"
 #include "support/Files.h"
 #include "support/Process.h"
-#include "support/Skip.h"
+#include "support/CudaDevices.h"
 #include "support/TempDir.h"
 
 namespace QUANTLAB_TEST_FILE {
@@ -19,7 +19,7 @@ namespace {
 using namespace quantlab;
 namespace fs = std::filesystem;
 
-bool has_gpu() { return QUANTLAB_WITH_CUDA && torch::cuda::device_count() > 0; }
+bool has_gpu() { return quantlib::test::cuda_available(); }
 
 std::vector<std::string> fashionmnist(const fs::path& home, const std::vector<std::string>& extra) {
   return test::qlhost_command("fashionmnist", "SimpleCNN", home, extra);

@@ -10,14 +10,14 @@
 #include "quantlab/BuildConfig.h"
 #include "quantlab/Errors.h"
 #include "support/ErrorMessage.h"
-#include "support/Skip.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
 
 using namespace quantlab;
 
-bool has_gpu() { return QUANTLAB_WITH_CUDA && torch::cuda::device_count() > 0; }
+bool has_gpu() { return quantlib::test::cuda_available(); }
 
 TEST_CASE("cpu is the CPU, and auto is the CPU where no GPU is usable", "[device]") {
   CHECK(resolve_device("cpu", 0, "--device") == torch::Device(torch::kCPU));

@@ -8,6 +8,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/AnaReference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -257,6 +258,70 @@ TEST_CASE("ana refuses bad arguments with a clear message", "[ana]") {
   CHECK_THROWS_WITH(call(x.to(torch::kDouble), ternary, 0.1, 0.1), Catch::Contains("float32"));
   CHECK_THROWS_WITH(call(torch::ones({3}, torch::Device(torch::kMeta)), ternary, 0.1, 0.1),
                     Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("ana on CUDA: every noise and forward mode equals the CPU op and the reference on the GPU", "[ana][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("ana's CUDA kernels are not checked");
+  // The CUDA kernels visit the thresholds in the CPU kernels' order with the same
+  // float operations: the expectation, the mode and the gradient give the CPU's
+  // bits. Random draws come from the GPU's generator, so that mode is checked
+  // against the reference on the GPU with the same seed (the normal noise's
+  // erfinv is CUDA's erfinvf there, as torch::erfinv's).
+  auto generator = make_generator(33);
+  const std::vector<AnaStaircase> staircases = {ops::ana_staircase(AnaLevels::Binary, 2, 1.0),
+                                                ops::ana_staircase(AnaLevels::Ternary, 3, 0.8),
+                                                ops::ana_staircase(AnaLevels::Uniform, 6, 1.3), irregular_staircase()};
+  const std::vector<std::pair<double, double>> noise_scales = {{0.5, 0.5}, {0.2, 0.7}, {1.5, 0.05}, {0.0, 0.3},
+                                                                {0.4, 0.0}};
+  const torch::Tensor unused = torch::zeros({1});
+  int case_index = 0;
+  for (const auto& input : input_cases(333, 4)) {
+    for (const AnaNoise noise : kNoises) {
+      for (const AnaForward forward : kForwards) {
+        const AnaStaircase& staircase = staircases[case_index % staircases.size()];
+        const auto [s_fwd, s_bwd] = noise_scales[case_index % noise_scales.size()];
+        const uint64_t draw_seed = 2000 + case_index;
+        ++case_index;
+        INFO(input.describe() << ", " << describe(noise) << ", " << describe(forward) << ", "
+                              << staircase.levels.size() << " levels, s_fwd " << s_fwd << ", s_bwd " << s_bwd);
+        const torch::Tensor x = make_tensor(input, generator, 1.0);
+        const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+        const auto gpu_generator = [&] {
+          at::Generator draws = at::globalContext().defaultGenerator(cuda_device()).clone();
+          draws.set_current_seed(draw_seed);
+          return draws;
+        };
+        const GpuRun gpu = run_on_gpu(
+            [&](const torch::Tensor& in, const torch::Tensor&) {
+              return ops::ana(in, staircase, noise, forward, s_fwd, s_bwd, gpu_generator());
+            },
+            x, unused, grad_y, true, false);
+        const GpuRun gpu_reference = run_on_gpu(
+            [&](const torch::Tensor& in, const torch::Tensor&) {
+              return ops::reference::ana(in, staircase, noise, forward, s_fwd, s_bwd, gpu_generator());
+            },
+            x, unused, grad_y, true, false);
+        REQUIRE(gpu.output_on_gpu);
+        const double jumps = total_jump(staircase);
+        if (forward == AnaForward::Expectation && s_fwd > 0)
+          REQUIRE(within(gpu.results.output, gpu_reference.results.output, 2e-6 * (1.0 + jumps)));
+        else
+          REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+        const double largest_grad =
+            s_bwd == 0 ? 0.0 : jumps / s_bwd * (x.numel() ? grad_y.abs().max().item<double>() : 0.0);
+        REQUIRE(within(gpu.results.grad_x, gpu_reference.results.grad_x, 2e-6 * (1.0 + largest_grad)));
+        if (forward != AnaForward::Random || s_fwd == 0) {
+          const Gradients cpu = run_with_gradients(
+              [&](const torch::Tensor& in, const torch::Tensor&) {
+                return ops::ana(in, staircase, noise, forward, s_fwd, s_bwd);
+              },
+              x, unused, grad_y, true, false);
+          REQUIRE(torch::equal(gpu.results.output, cpu.output));
+          REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

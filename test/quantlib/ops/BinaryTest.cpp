@@ -8,6 +8,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -95,6 +96,54 @@ TEST_CASE("binary ops refuse bad arguments with a clear message", "[weights]") {
   REQUIRE_THROWS_WITH(ops::binary_activations(torch::ones({3}, torch::kInt)), Catch::Contains("float32"));
   REQUIRE_THROWS_WITH(ops::binary_weights(torch::ones({3}, torch::Device(torch::kMeta)), false),
                       Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("binary ops on CUDA: values and gradients equal the reference on the GPU and the CPU op, scales deterministic", "[weights][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("the binary ops' CUDA kernels are not checked");
+  // The scales are means of |w| summed in double: exact sums here (a few
+  // thousand floats of similar size), so the same bits as the CPU's.
+  auto generator = make_generator(14);
+  const torch::Tensor unused = torch::zeros({1});
+  for (const auto& input : input_cases(214, 12)) {
+    const torch::Tensor x = make_tensor(input, generator, 0.8);
+    const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+    for (const bool per_channel : {false, true}) {
+      if (per_channel && x.dim() == 0) continue;
+      INFO(input.describe() << (per_channel ? " per channel" : " per tensor"));
+      const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor&) {
+        return ops::binary_weights(in, per_channel);
+      };
+      const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor&) {
+        return ops::reference::binary_weights(in, per_channel);
+      };
+      const GpuRun gpu = run_on_gpu(fused, x, unused, grad_y, true, false);
+      const GpuRun gpu_reference = run_on_gpu(reference, x, unused, grad_y, true, false);
+      const Gradients cpu = run_with_gradients(fused, x, unused, grad_y, true, false);
+      REQUIRE(gpu.output_on_gpu);
+      REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+      REQUIRE(torch::equal(gpu.results.output, cpu.output));
+      REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+      REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+      const torch::Tensor scales = ops::binary_weight_scales(x.to(cuda_device()), per_channel);
+      REQUIRE(scales.is_cuda());
+      REQUIRE(torch::equal(scales.cpu(), ops::binary_weight_scales(x, per_channel)));
+      REQUIRE(torch::equal(scales, ops::binary_weight_scales(x.to(cuda_device()), per_channel)));
+    }
+    INFO(input.describe() << " activations");
+    const QuantizerCall activations = [](const torch::Tensor& in, const torch::Tensor&) {
+      return ops::binary_activations(in);
+    };
+    const QuantizerCall reference = [](const torch::Tensor& in, const torch::Tensor&) {
+      return ops::reference::binary_activations(in);
+    };
+    const GpuRun gpu = run_on_gpu(activations, x, unused, grad_y, true, false);
+    const GpuRun gpu_reference = run_on_gpu(reference, x, unused, grad_y, true, false);
+    const Gradients cpu = run_with_gradients(activations, x, unused, grad_y, true, false);
+    REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+    REQUIRE(torch::equal(gpu.results.output, cpu.output));
+    REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+    REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -95,6 +96,27 @@ TEST_CASE("inq refuses bad arguments with a clear message", "[inq]") {
   REQUIRE_THROWS_WITH(ops::inq_uniform_magnitudes(1.0, 4), Catch::Contains("odd n_levels >= 3"));
   REQUIRE_THROWS_WITH(ops::inq_uniform_magnitudes(1.0, 1), Catch::Contains("odd n_levels >= 3"));
   REQUIRE_THROWS_WITH(ops::inq_nearest_levels(torch::ones({3, 2}), torch::zeros({2, 3})), Catch::Contains("one per channel"));
+}
+
+TEST_CASE("inq on CUDA: forward and gradient equal the reference on the GPU and the CPU op", "[inq][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("inq's CUDA kernels are not checked");
+  auto generator = make_generator(30);
+  for (const auto& input : input_cases(230, 12)) {
+    INFO(input.describe());
+    const torch::Tensor w = make_tensor(input, generator, 1.0);
+    const torch::Tensor levels = make_tensor(input, generator, 1.0).round();
+    const torch::Tensor frozen =
+        torch::where(torch::rand(input.shape, generator) < 0.5, levels, torch::full_like(levels, kFree));
+    const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+    const GpuRun gpu = run_on_gpu(ops::inq, w, frozen, grad_y, true, false);
+    const GpuRun gpu_reference = run_on_gpu(ops::reference::inq, w, frozen, grad_y, true, false);
+    const Gradients cpu = run_with_gradients(ops::inq, w, frozen, grad_y, true, false);
+    REQUIRE(gpu.output_on_gpu);
+    REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+    REQUIRE(torch::equal(gpu.results.output, cpu.output));
+    REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+    REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+  }
 }
 
 }  // namespace

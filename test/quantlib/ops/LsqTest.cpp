@@ -9,6 +9,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -191,6 +192,54 @@ TEST_CASE("lsq refuses bad arguments with a clear message", "[quantops]") {
   REQUIRE_THROWS_WITH(ops::lsq(torch::ones({3}, torch::Device(torch::kMeta)),
                                torch::ones({1}, torch::Device(torch::kMeta)), 4, Signedness::Signed),
                       Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("lsq on CUDA: forward equals the reference on the GPU and the CPU op, per tensor and per channel, gradients close and deterministic", "[quantops][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("lsq's CUDA kernels are not checked");
+  auto generator = make_generator(32);
+  int case_index = 0;
+  for (const auto& input : input_cases(304, 8)) {
+    for (const bool per_channel : {false, true}) {
+      const Signedness signedness = case_index % 2 == 0 ? Signedness::Signed : Signedness::Unsigned;
+      const int64_t bits = 2 + case_index % 7;
+      const bool x_grad = case_index % 4 != 1;
+      const bool step_grad = case_index % 4 != 2;
+      ++case_index;
+      INFO(input.describe() << ", bits " << bits << (signedness == Signedness::Signed ? " signed" : " unsigned")
+                            << (per_channel ? " per channel" : " per tensor"));
+      const torch::Tensor x = make_tensor(input, generator, 0.08 * static_cast<double>(positive_levels(bits, signedness)));
+      const torch::Tensor step = make_step(x, per_channel, case_index % 3 == 0, generator);
+      const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+      const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor& s) {
+        return ops::lsq(in, s, bits, signedness);
+      };
+      const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor& s) {
+        return ops::reference::lsq(in, s, bits, signedness);
+      };
+      const GpuRun gpu = run_on_gpu(fused, x, step, grad_y, x_grad, step_grad);
+      const GpuRun gpu_again = run_on_gpu(fused, x, step, grad_y, x_grad, step_grad);
+      const GpuRun gpu_reference = run_on_gpu(reference, x, step, grad_y, x_grad, step_grad);
+      const Gradients cpu = run_with_gradients(fused, x, step, grad_y, x_grad, step_grad);
+
+      REQUIRE(gpu.output_on_gpu);
+      REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+      REQUIRE(torch::equal(gpu.results.output, cpu.output));
+      const double largest_grad = grad_y.numel() == 0 ? 0.0 : grad_y.abs().max().item<double>();
+      if (x_grad) {
+        // The reference's x gradient is (grad * s) / s: an ulp off at most.
+        REQUIRE(within(gpu.results.grad_x, gpu_reference.results.grad_x, 2.5e-7 * largest_grad));
+        REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+      }
+      if (step_grad) {
+        REQUIRE(gpu.results.grad_param.sizes() == step.sizes());
+        const double bound = 1e-5 * static_cast<double>(positive_levels(bits, signedness) + 1) *
+                             (1.0 + grad_y.abs().sum().item<double>());
+        REQUIRE(within(gpu.results.grad_param, gpu_reference.results.grad_param, bound));
+        REQUIRE(within(gpu.results.grad_param, cpu.grad_param, bound));
+        REQUIRE(torch::equal(gpu.results.grad_param, gpu_again.results.grad_param));
+      }
+    }
+  }
 }
 
 }  // namespace

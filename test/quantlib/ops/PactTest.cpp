@@ -8,6 +8,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -151,6 +152,52 @@ TEST_CASE("pact refuses bad arguments with a clear message", "[quantops]") {
   REQUIRE_THROWS_WITH(ops::pact(torch::ones({3}, torch::Device(torch::kMeta)),
                                 torch::ones({1}, torch::Device(torch::kMeta)), 4, Signedness::Unsigned),
                       Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("pact on CUDA: forward and x gradient equal the reference on the GPU and the CPU op, alpha gradient close and deterministic", "[quantops][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("pact's CUDA kernels are not checked");
+  auto generator = make_generator(12);
+  int case_index = 0;
+  for (const auto& input : input_cases(212, 8)) {
+    for (const auto signedness : {Signedness::Unsigned, Signedness::Signed}) {
+      const int64_t bits = 2 + case_index % 7;
+      const Rounding rounding = case_index % 3 == 0 ? Rounding::Floor : Rounding::Nearest;
+      const bool x_grad = case_index % 4 != 1;
+      const bool alpha_grad = case_index % 4 != 2;
+      ++case_index;
+      const torch::Tensor alpha = torch::full({1}, 0.6f + 0.1f * static_cast<float>(case_index % 5));
+      INFO(input.describe() << ", bits " << bits << (signedness == Signedness::Signed ? " signed" : " unsigned")
+                            << (rounding == Rounding::Floor ? " floor" : " round"));
+      const torch::Tensor x = make_tensor(input, generator, 1.0);
+      const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+      const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor& a) {
+        return ops::pact(in, a, bits, signedness, rounding);
+      };
+      const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor& a) {
+        return ops::reference::pact(in, a, bits, signedness, rounding);
+      };
+      const GpuRun gpu = run_on_gpu(fused, x, alpha, grad_y, x_grad, alpha_grad);
+      const GpuRun gpu_again = run_on_gpu(fused, x, alpha, grad_y, x_grad, alpha_grad);
+      const GpuRun gpu_reference = run_on_gpu(reference, x, alpha, grad_y, x_grad, alpha_grad);
+      const Gradients cpu = run_with_gradients(fused, x, alpha, grad_y, x_grad, alpha_grad);
+
+      REQUIRE(gpu.output_on_gpu);
+      REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+      REQUIRE(torch::equal(gpu.results.output, cpu.output));
+      if (x_grad) {
+        REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+        REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+      }
+      if (alpha_grad) {
+        REQUIRE(gpu.results.grad_param.sizes() == alpha.sizes());
+        // Sums in another order (double per thread, blocks in a fixed tree): relative to the sum of |grad_y|.
+        const double bound = 1e-5 * (1.0 + grad_y.abs().sum().item<double>());
+        REQUIRE(within(gpu.results.grad_param, gpu_reference.results.grad_param, bound));
+        REQUIRE(within(gpu.results.grad_param, cpu.grad_param, bound));
+        REQUIRE(torch::equal(gpu.results.grad_param, gpu_again.results.grad_param));
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -88,6 +88,27 @@ inline Gradients run_with_gradients(const QuantizerCall& call, const torch::Tens
   return result;
 }
 
+// The tensor on the CPU (undefined stays undefined).
+inline torch::Tensor on_cpu(const torch::Tensor& tensor) { return tensor.defined() ? tensor.cpu() : tensor; }
+
+// One implementation run on the GPU (x, parameter and grad_y copied there) with
+// its results copied back; output_on_gpu says the output was a contiguous
+// tensor on the GPU.
+struct GpuRun {
+  Gradients results;
+  bool output_on_gpu = false;
+};
+
+inline GpuRun run_on_gpu(const QuantizerCall& call, const torch::Tensor& x, const torch::Tensor& parameter,
+                         const torch::Tensor& grad_y, bool x_grad, bool param_grad) {
+  const torch::Device gpu(torch::kCUDA, 0);
+  const Gradients on_gpu = run_with_gradients(call, x.to(gpu), parameter.to(gpu), grad_y.to(gpu), x_grad, param_grad);
+  GpuRun run;
+  run.output_on_gpu = on_gpu.output.is_cuda() && on_gpu.output.is_contiguous();
+  run.results = {on_cpu(on_gpu.output), on_cpu(on_gpu.grad_x), on_cpu(on_gpu.grad_param)};
+  return run;
+}
+
 // |a - b| <= tolerance elementwise.
 inline bool within(const torch::Tensor& a, const torch::Tensor& b, double tolerance) {
   return a.sizes() == b.sizes() && (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().le(tolerance).all().item<bool>();

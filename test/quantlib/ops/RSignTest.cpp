@@ -3,10 +3,13 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include "support/CudaDevices.h"
+
 namespace QUANTLAB_TEST_FILE {
 namespace {
 
 namespace ops = quantlib::ops;
+using quantlib::test::cuda_device;
 
 // Bi-Real Net's ApproxSign, a smooth function whose derivative is the
 // gradient rsign claims (2 - 2|z| inside (-1, 1)): autograd through it is an
@@ -62,6 +65,28 @@ TEST_CASE("rsign refuses thresholds that do not match the channels", "[rsign]") 
   CHECK_THROWS_WITH(ops::rsign(torch::zeros({2, 3}), torch::zeros({2})), Catch::Contains("one threshold per channel"));
   CHECK_THROWS_WITH(ops::rsign(torch::zeros({3}), torch::zeros({3})), Catch::Contains("channel dim 1"));
   CHECK_THROWS_WITH(ops::rsign(torch::zeros({2, 3}, torch::kDouble), torch::zeros({3})), Catch::Contains("float32"));
+}
+
+TEST_CASE("rsign on CUDA: composed LibTorch ops, the CPU's values and gradients", "[rsign][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("rsign on CUDA is not checked");
+  // No fused kernel: rsign is LibTorch ops, which run on either device.
+  torch::manual_seed(3);
+  const torch::Tensor x = torch::randn({4, 3, 5, 5});
+  const torch::Tensor threshold = 0.1f * torch::randn({3});
+  const torch::Tensor grad_y = torch::randn({4, 3, 5, 5});
+  const auto run = [&](const torch::Device& device) {
+    const torch::Tensor x_leaf = x.to(device).requires_grad_(true);
+    const torch::Tensor threshold_leaf = threshold.to(device).requires_grad_(true);
+    const torch::Tensor y = ops::rsign(x_leaf, threshold_leaf);
+    torch::autograd::backward({y}, {grad_y.to(device)});
+    return std::vector<torch::Tensor>{y.cpu(), x_leaf.grad().cpu(), threshold_leaf.grad().cpu()};
+  };
+  const auto cpu = run(torch::kCPU);
+  const auto gpu = run(cuda_device());
+  REQUIRE(torch::equal(gpu[0], cpu[0]));
+  // LibTorch's CUDA kernels may contract 2 - 2|z| into an FMA, and sum in another order.
+  REQUIRE(torch::allclose(gpu[1], cpu[1], 1e-6, 1e-6));
+  REQUIRE(torch::allclose(gpu[2], cpu[2], 1e-5, 1e-5));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -86,6 +87,36 @@ TEST_CASE("symmetric_uniform refuses bad arguments with a clear message", "[weig
   REQUIRE_THROWS_WITH(ops::symmetric_uniform(torch::ones({3}, torch::Device(torch::kMeta)),
                                              torch::ones({1}, torch::Device(torch::kMeta)), 4),
                       Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("symmetric_uniform on CUDA: forward and gradient equal the reference on the GPU and the CPU op, per tensor and per channel", "[weights][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("symmetric_uniform's CUDA kernels are not checked");
+  auto generator = make_generator(17);
+  int case_index = 0;
+  for (const auto& input : input_cases(217, 8)) {
+    for (const bool per_channel : {false, true}) {
+      const int64_t bits = 2 + case_index % 7;
+      ++case_index;
+      INFO(input.describe() << ", bits " << bits << (per_channel ? " per channel" : " per tensor"));
+      const torch::Tensor x = make_tensor(input, generator, 0.5);
+      const torch::Tensor scale = make_scale(x, per_channel, case_index % 3 == 0, generator);
+      const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+      const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor& s) {
+        return ops::symmetric_uniform(in, s, bits);
+      };
+      const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor& s) {
+        return ops::reference::symmetric_uniform(in, s, bits);
+      };
+      const GpuRun gpu = run_on_gpu(fused, x, scale, grad_y, true, false);
+      const GpuRun gpu_reference = run_on_gpu(reference, x, scale, grad_y, true, false);
+      const Gradients cpu = run_with_gradients(fused, x, scale, grad_y, true, false);
+      REQUIRE(gpu.output_on_gpu);
+      REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+      REQUIRE(torch::equal(gpu.results.output, cpu.output));
+      REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+      REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+    }
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -113,6 +114,59 @@ TEST_CASE("ternary ops refuse bad arguments with a clear message", "[weights]") 
   REQUIRE_THROWS_WITH(ops::ternary_weights(torch::ones({3}, torch::kDouble), false), Catch::Contains("float32"));
   REQUIRE_THROWS_WITH(ops::ternary_activations(torch::ones({3}, torch::Device(torch::kMeta))),
                       Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("ternary ops on CUDA: values and gradients equal the reference on the GPU and the CPU op, levels deterministic", "[weights][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("the ternary ops' CUDA kernels are not checked");
+  // delta and a come from sums of |w| in double: exact sums here, so the CPU's bits.
+  auto generator = make_generator(20);
+  const torch::Tensor unused = torch::zeros({1});
+  int case_index = 0;
+  for (const auto& input : input_cases(220, 12)) {
+    const torch::Tensor x = make_tensor(input, generator, 0.8);
+    const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+    const double factor = case_index++ % 2 == 0 ? 0.7 : 0.4;
+    for (const bool per_channel : {false, true}) {
+      if (per_channel && x.dim() == 0) continue;
+      INFO(input.describe() << (per_channel ? " per channel" : " per tensor") << ", factor " << factor);
+      const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor&) {
+        return ops::ternary_weights(in, per_channel, factor);
+      };
+      const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor&) {
+        return ops::reference::ternary_weights(in, per_channel, factor);
+      };
+      const GpuRun gpu = run_on_gpu(fused, x, unused, grad_y, true, false);
+      const GpuRun gpu_reference = run_on_gpu(reference, x, unused, grad_y, true, false);
+      const Gradients cpu = run_with_gradients(fused, x, unused, grad_y, true, false);
+      REQUIRE(gpu.output_on_gpu);
+      REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+      REQUIRE(torch::equal(gpu.results.output, cpu.output));
+      REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+      REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+      const auto levels = ops::ternary_weight_levels(x.to(cuda_device()), per_channel, factor);
+      const auto cpu_levels = ops::ternary_weight_levels(x, per_channel, factor);
+      const auto levels_again = ops::ternary_weight_levels(x.to(cuda_device()), per_channel, factor);
+      REQUIRE(levels.thresholds.is_cuda());
+      REQUIRE(torch::equal(levels.thresholds.cpu(), cpu_levels.thresholds));
+      REQUIRE(torch::equal(levels.scales.cpu(), cpu_levels.scales));
+      REQUIRE(torch::equal(levels.thresholds, levels_again.thresholds));
+      REQUIRE(torch::equal(levels.scales, levels_again.scales));
+    }
+    INFO(input.describe() << " activations");
+    const QuantizerCall activations = [](const torch::Tensor& in, const torch::Tensor&) {
+      return ops::ternary_activations(in);
+    };
+    const QuantizerCall reference = [](const torch::Tensor& in, const torch::Tensor&) {
+      return ops::reference::ternary_activations(in);
+    };
+    const GpuRun gpu = run_on_gpu(activations, x, unused, grad_y, true, false);
+    const GpuRun gpu_reference = run_on_gpu(reference, x, unused, grad_y, true, false);
+    const Gradients cpu = run_with_gradients(activations, x, unused, grad_y, true, false);
+    REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+    REQUIRE(torch::equal(gpu.results.output, cpu.output));
+    REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+    REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -153,6 +154,51 @@ TEST_CASE("tqt and its reference pass the gradient at the clipping levels themse
         },
         x, log2_t, grad_y, true, false);
     CHECK(torch::equal(result.grad_x, expected));
+  }
+}
+
+TEST_CASE("tqt on CUDA: forward and x gradient equal the reference on the GPU and the CPU op, log2_t gradient close and deterministic", "[quantops][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("tqt's CUDA kernels are not checked");
+  auto generator = make_generator(27);
+  int case_index = 0;
+  for (const auto& input : input_cases(227, 8)) {
+    for (const auto signedness : {Signedness::Signed, Signedness::Unsigned}) {
+      const int64_t bits = 2 + case_index % 7;
+      const bool x_grad = case_index % 4 != 1;
+      const bool log2_t_grad = case_index % 4 != 2;
+      ++case_index;
+      const torch::Tensor log2_t = torch::full({1}, -0.7f + 0.45f * static_cast<float>(case_index % 5));
+      INFO(input.describe() << ", bits " << bits << (signedness == Signedness::Signed ? " signed" : " unsigned"));
+      const torch::Tensor x = make_tensor(input, generator, 1.0);
+      const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+      const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor& t) {
+        return ops::tqt(in, t, bits, signedness);
+      };
+      const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor& t) {
+        return ops::reference::tqt(in, t, bits, signedness);
+      };
+      const GpuRun gpu = run_on_gpu(fused, x, log2_t, grad_y, x_grad, log2_t_grad);
+      const GpuRun gpu_again = run_on_gpu(fused, x, log2_t, grad_y, x_grad, log2_t_grad);
+      const GpuRun gpu_reference = run_on_gpu(reference, x, log2_t, grad_y, x_grad, log2_t_grad);
+      const Gradients cpu = run_with_gradients(fused, x, log2_t, grad_y, x_grad, log2_t_grad);
+
+      REQUIRE(gpu.output_on_gpu);
+      REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+      REQUIRE(torch::equal(gpu.results.output, cpu.output));
+      if (x_grad) {
+        REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+        REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+      }
+      if (log2_t_grad) {
+        REQUIRE(gpu.results.grad_param.sizes() == log2_t.sizes());
+        // Sums in another order: relative to the largest term sum, |grad_y| times the levels.
+        const double levels = static_cast<double>(int64_t{1} << bits);
+        const double bound = 1e-5 * levels * (1.0 + grad_y.abs().sum().item<double>());
+        REQUIRE(within(gpu.results.grad_param, gpu_reference.results.grad_param, bound));
+        REQUIRE(within(gpu.results.grad_param, cpu.grad_param, bound));
+        REQUIRE(torch::equal(gpu.results.grad_param, gpu_again.results.grad_param));
+      }
+    }
   }
 }
 

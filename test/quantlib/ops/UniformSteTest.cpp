@@ -7,6 +7,7 @@
 
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/Reference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -81,6 +82,35 @@ TEST_CASE("uniform_ste refuses bad arguments with a clear message", "[quantops]"
   REQUIRE_THROWS_WITH(ops::uniform_ste(x.to(torch::kDouble), 3, 1.0), Catch::Contains("float32"));
   REQUIRE_THROWS_WITH(ops::uniform_ste(torch::ones({3}, torch::Device(torch::kMeta)), 3, 1.0),
                       Catch::Contains("no kernel for meta"));
+}
+
+TEST_CASE("uniform_ste on CUDA: forward and gradient equal the reference on the GPU and the CPU op", "[quantops][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("uniform_ste's CUDA kernels are not checked");
+  auto generator = make_generator(24);
+  int case_index = 0;
+  for (const auto& input : input_cases(224, 12)) {
+    const int64_t n_levels = 2 + case_index % 9;
+    const double bound = 0.5 + 0.25 * (case_index % 4);
+    ++case_index;
+    INFO(input.describe() << ", " << n_levels << " levels, bound " << bound);
+    const torch::Tensor x = make_tensor(input, generator, 1.0);
+    const torch::Tensor grad_y = make_tensor(input, generator, 1.0);
+    const QuantizerCall fused = [&](const torch::Tensor& in, const torch::Tensor&) {
+      return ops::uniform_ste(in, n_levels, bound);
+    };
+    const QuantizerCall reference = [&](const torch::Tensor& in, const torch::Tensor&) {
+      return ops::reference::uniform_ste(in, n_levels, bound);
+    };
+    const torch::Tensor unused = torch::zeros({1});
+    const GpuRun gpu = run_on_gpu(fused, x, unused, grad_y, true, false);
+    const GpuRun gpu_reference = run_on_gpu(reference, x, unused, grad_y, true, false);
+    const Gradients cpu = run_with_gradients(fused, x, unused, grad_y, true, false);
+    REQUIRE(gpu.output_on_gpu);
+    REQUIRE(torch::equal(gpu.results.output, gpu_reference.results.output));
+    REQUIRE(torch::equal(gpu.results.output, cpu.output));
+    REQUIRE(torch::equal(gpu.results.grad_x, gpu_reference.results.grad_x));
+    REQUIRE(torch::equal(gpu.results.grad_x, cpu.grad_x));
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "quantlib/ops/Inq.h"
 #include "quantlib/ops/QuantOpsTesting.h"
 #include "quantlib/ops/reference/WeightReference.h"
+#include "support/CudaDevices.h"
 
 namespace QUANTLAB_TEST_FILE {
 namespace {
@@ -133,6 +134,33 @@ TEST_CASE("uniform_levels_scales: no grid point beats the chosen scale, for each
                        w.abs().amax(1)));
   REQUIRE(torch::equal(ops::uniform_levels_scales(torch::zeros({2, 3}), 3, ops::LevelScaleInit::L2Optimal, true),
                        torch::zeros({2})));
+}
+
+TEST_CASE("weight ranges on CUDA: max, std and MSE scales and the level scales as on the CPU", "[weights][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("the weight range statistics on CUDA are not checked");
+  // LibTorch reductions (and symmetric_uniform's CUDA kernel for MSE) on the
+  // GPU: max |w| exactly, the rest up to the reductions' order.
+  torch::manual_seed(8);
+  const torch::Tensor w = 0.3 * torch::randn({6, 4, 3, 3});
+  const torch::Tensor w_gpu = w.to(cuda_device());
+  for (const bool per_channel : {false, true}) {
+    INFO((per_channel ? "per channel" : "per tensor"));
+    ops::RangeInit init;
+    const torch::Tensor max_scales = ops::symmetric_weight_scales(w_gpu, 4, init, per_channel);
+    REQUIRE(max_scales.is_cuda());
+    REQUIRE(torch::equal(max_scales.cpu(), ops::symmetric_weight_scales(w, 4, init, per_channel)));
+    for (const auto method : {ops::RangeMethod::Std, ops::RangeMethod::Mse}) {
+      init.method = method;
+      INFO((method == ops::RangeMethod::Std ? "std" : "mse"));
+      const torch::Tensor cpu = ops::symmetric_weight_scales(w, 4, init, per_channel);
+      REQUIRE(torch::allclose(ops::symmetric_weight_scales(w_gpu, 4, init, per_channel).cpu(), cpu, 1e-5, 0.0));
+    }
+    const torch::Tensor levels = ops::uniform_levels_scales(w_gpu, 3, ops::LevelScaleInit::MaxMagnitude, per_channel);
+    REQUIRE(torch::equal(levels.cpu(), ops::uniform_levels_scales(w, 3, ops::LevelScaleInit::MaxMagnitude, per_channel)));
+    const torch::Tensor l2 = ops::uniform_levels_scales(w_gpu, 3, ops::LevelScaleInit::L2Optimal, per_channel);
+    REQUIRE(torch::allclose(l2.cpu(), ops::uniform_levels_scales(w, 3, ops::LevelScaleInit::L2Optimal, per_channel),
+                            1e-3, 0.0));
+  }
 }
 
 }  // namespace

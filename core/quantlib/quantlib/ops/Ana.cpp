@@ -5,9 +5,14 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/torch.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/AnaKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -18,7 +23,7 @@ using kernels::AnaKernelParams;
 
 constexpr const char* kOp = "ana";
 
-// The staircase as float32 tensors, so it can ride in the autograd context.
+// The staircase as float32 tensors on x's device, so it can ride in the autograd context.
 AnaKernelParams params_for(const torch::Tensor& thresholds, const torch::Tensor& levels, AnaNoise noise,
                            float scale) {
   return {thresholds.data_ptr<float>(), levels.data_ptr<float>(), thresholds.numel(), noise, scale};
@@ -26,23 +31,53 @@ AnaKernelParams params_for(const torch::Tensor& thresholds, const torch::Tensor&
 
 void forward_on_device(const torch::Tensor& x, const torch::Tensor& uniform_draws, torch::Tensor& y,
                        AnaForward forward, const AnaKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    if (forward == AnaForward::Mode || params.scale == 0.0f)
-      kernels::cpu::ana_forward_mode(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-    else if (forward == AnaForward::Expectation)
-      kernels::cpu::ana_forward_expectation(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-    else
-      kernels::cpu::ana_forward_random(x.data_ptr<float>(), uniform_draws.data_ptr<float>(), y.data_ptr<float>(),
-                                       x.numel(), params);
-  });
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        if (forward == AnaForward::Mode || params.scale == 0.0f)
+          kernels::cpu::ana_forward_mode(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+        else if (forward == AnaForward::Expectation)
+          kernels::cpu::ana_forward_expectation(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
+        else
+          kernels::cpu::ana_forward_random(x.data_ptr<float>(), uniform_draws.data_ptr<float>(), y.data_ptr<float>(),
+                                           x.numel(), params);
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        if (forward == AnaForward::Mode || params.scale == 0.0f)
+          kernels::cuda::ana_forward_mode(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params, launch.stream());
+        else if (forward == AnaForward::Expectation)
+          kernels::cuda::ana_forward_expectation(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params,
+                                                 launch.stream());
+        else
+          kernels::cuda::ana_forward_random(x.data_ptr<float>(), uniform_draws.data_ptr<float>(),
+                                            y.data_ptr<float>(), x.numel(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, torch::Tensor& grad_x,
                         const AnaKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::ana_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(), x.numel(),
-                               params);
-  });
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        kernels::cpu::ana_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(),
+                                   x.numel(), params);
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::ana_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(),
+                                    x.numel(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 class AnaFunction : public torch::autograd::Function<AnaFunction> {
@@ -51,9 +86,10 @@ class AnaFunction : public torch::autograd::Function<AnaFunction> {
                                AnaNoise noise, AnaForward forward, double s_fwd, double s_bwd,
                                std::optional<at::Generator> generator) {
     const torch::Tensor input = x.contiguous();
+    // On x's device: the kernels read them there.
     const auto cpu_floats = torch::TensorOptions().dtype(torch::kFloat);
-    const torch::Tensor thresholds = torch::tensor(staircase.thresholds, cpu_floats);
-    const torch::Tensor levels = torch::tensor(staircase.levels, cpu_floats);
+    const torch::Tensor thresholds = torch::tensor(staircase.thresholds, cpu_floats).to(input.device());
+    const torch::Tensor levels = torch::tensor(staircase.levels, cpu_floats).to(input.device());
     const float forward_scale = static_cast<float>(s_fwd);
     torch::Tensor uniform_draws;
     if (forward == AnaForward::Random && forward_scale != 0.0f)

@@ -26,7 +26,7 @@
 // draw of exactly 0 counts as 2^-25, so every noise is finite. With s_fwd = 0
 // nothing is drawn.
 //
-// x: float32 CPU tensor of any shape, contiguous or not. Returns a new contiguous
+// x: float32 CPU or CUDA tensor of any shape, contiguous or not. Returns a new contiguous
 // tensor of x's shape. Throws c10::Error (TORCH_CHECK) on wrong arguments.
 #include <cstdint>
 #include <optional>
@@ -35,10 +35,10 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include "quantlib/ops/AnaOptions.h"
+
 namespace quantlib::ops {
 
-enum class AnaNoise { Uniform, Triangular, Normal, Logistic };
-enum class AnaForward { Expectation, Mode, Random };
 // Binary {-1, +1}, ternary {-1, 0, +1}, or n uniform levels on [-1, 1]; thresholds
 // halfway between neighbouring levels.
 enum class AnaLevels { Binary, Ternary, Uniform };
@@ -56,8 +56,8 @@ AnaStaircase ana_staircase(AnaLevels kind, int64_t n_levels, double scale);
 // The kernels visit every threshold for every element: meant for few levels.
 constexpr int64_t kAnaMaxLevels = 65536;
 
-// s_fwd, s_bwd >= 0 and finite. generator: used by Random only; none means the
-// global CPU generator.
+// s_fwd, s_bwd >= 0 and finite. generator: used by Random only, of x's device;
+// none means the default generator of x's device.
 torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
                   double s_fwd, double s_bwd, std::optional<at::Generator> generator = std::nullopt);
 

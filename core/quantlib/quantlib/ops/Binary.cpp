@@ -5,11 +5,16 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Channels.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/BinaryKernels.h"
 #include "quantlib/ops/kernels/SignKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -23,16 +28,76 @@ constexpr const char* kActivationsOp = "binary_activations";
 using detail::Channels;
 using detail::channels_of;
 
-// w: contiguous, on a device with a kernel (checked by the caller).
-std::vector<float> mean_magnitudes(const char* op, const torch::Tensor& w, Channels channels) {
-  std::vector<double> sums(static_cast<size_t>(channels.count), 0.0);
-  detail::on_device(op, w.device(), [&] {
-    kernels::cpu::channel_abs_sums(w.data_ptr<float>(), channels.count, channels.size, sums.data());
-  });
-  std::vector<float> means(sums.size(), 0.0f);
-  if (channels.size > 0)
-    for (size_t c = 0; c < sums.size(); ++c) means[c] = static_cast<float>(sums[c] / static_cast<double>(channels.size));
+// The per-channel mean |w|, float32 on w's device. w: contiguous, on a device
+// with a kernel (checked by the caller).
+torch::Tensor mean_magnitudes(const char* op, const torch::Tensor& w, Channels channels) {
+  torch::Tensor means;
+  detail::on_device(
+      op, w.device(),
+      [&] {
+        std::vector<double> sums(static_cast<size_t>(channels.count), 0.0);
+        kernels::cpu::channel_abs_sums(w.data_ptr<float>(), channels.count, channels.size, sums.data());
+        means = torch::zeros({channels.count}, torch::kFloat);
+        float* out = means.data_ptr<float>();
+        if (channels.size > 0)
+          for (size_t c = 0; c < sums.size(); ++c)
+            out[c] = static_cast<float>(sums[c] / static_cast<double>(channels.size));
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        if (channels.size == 0) {
+          means = torch::zeros({channels.count}, w.options());
+          return;
+        }
+        const detail::CudaLaunch launch(w);
+        // The sums and means stay on the GPU: no host sync.
+        torch::Tensor sums = torch::empty({channels.count}, w.options().dtype(torch::kDouble));
+        torch::Tensor workspace = detail::reduction_workspace(w, channels.count, channels.size);
+        kernels::cuda::channel_abs_sums(w.data_ptr<float>(), channels.count, channels.size, sums.data_ptr<double>(),
+                                        workspace.data_ptr<double>(), launch.stream());
+        launch.check();
+        means = (sums / static_cast<double>(channels.size)).to(torch::kFloat);
+      }
+#endif
+  );
   return means;
+}
+
+void weights_forward_on_device(const torch::Tensor& w, torch::Tensor& y, Channels channels,
+                               const torch::Tensor& scales) {
+  detail::on_device(
+      kWeightsOp, w.device(),
+      [&] {
+        kernels::cpu::binary_weights_forward(w.data_ptr<float>(), y.data_ptr<float>(), channels.count, channels.size,
+                                             scales.data_ptr<float>());
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(w);
+        kernels::cuda::binary_weights_forward(w.data_ptr<float>(), y.data_ptr<float>(), channels.count, channels.size,
+                                              scales.data_ptr<float>(), launch.stream());
+        launch.check();
+      }
+#endif
+  );
+}
+
+void activations_forward_on_device(const torch::Tensor& x, torch::Tensor& y) {
+  detail::on_device(
+      kActivationsOp, x.device(),
+      [&] { kernels::cpu::binary_activations_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel()); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::binary_activations_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(),
+                                                  launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 void check_input(const char* op, const char* name, const torch::Tensor& x, bool per_channel) {
@@ -49,11 +114,9 @@ class BinaryFunction : public torch::autograd::Function<BinaryFunction> {
     torch::Tensor output = torch::empty_like(input, torch::MemoryFormat::Contiguous);
     if (weights) {
       const Channels channels = channels_of(input, per_channel);
-      const std::vector<float> scales = mean_magnitudes(kWeightsOp, input, channels);
-      kernels::cpu::binary_weights_forward(input.data_ptr<float>(), output.data_ptr<float>(), channels.count,
-                                           channels.size, scales.data());
+      weights_forward_on_device(input, output, channels, mean_magnitudes(kWeightsOp, input, channels));
     } else {
-      kernels::cpu::binary_activations_forward(input.data_ptr<float>(), output.data_ptr<float>(), input.numel());
+      activations_forward_on_device(input, output);
     }
     ctx->save_for_backward({input});
     return output;
@@ -62,7 +125,7 @@ class BinaryFunction : public torch::autograd::Function<BinaryFunction> {
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     torch::Tensor grad_x;
     if (ctx->needs_input_grad(0))
-      grad_x = detail::clipped_straight_through_grad(ctx->get_saved_variables()[0], grad_outputs[0]);
+      grad_x = detail::clipped_straight_through_grad(kWeightsOp, ctx->get_saved_variables()[0], grad_outputs[0]);
     return {grad_x, torch::Tensor(), torch::Tensor()};
   }
 };
@@ -83,8 +146,7 @@ torch::Tensor binary_weight_scales(const torch::Tensor& w, bool per_channel) {
   check_input(kWeightsOp, "w", w, per_channel);
   const torch::Tensor input = w.detach().contiguous();
   const Channels channels = channels_of(input, per_channel);
-  const std::vector<float> scales = mean_magnitudes(kWeightsOp, input, channels);
-  return torch::tensor(scales, torch::kFloat).reshape({channels.count});
+  return mean_magnitudes(kWeightsOp, input, channels);
 }
 
 }  // namespace quantlib::ops

@@ -12,7 +12,7 @@
 //   y     = sign(x), levels -1 and +1, sign(0) = +1
 //   dy/dx = 1 for |x| <= 1, 0 elsewhere
 //
-// Inputs: float32 CPU tensors of any shape, contiguous or not; per_channel needs
+// Inputs: float32 CPU or CUDA tensors of any shape, contiguous or not; per_channel needs
 // dim >= 1. Return new contiguous tensors of the input's shape. Throws c10::Error
 // (TORCH_CHECK) on wrong arguments.
 #include <torch/types.h>

@@ -2,7 +2,8 @@
 // The one place the fused operations choose a kernel by device (internal).
 // Each op hands on_device one callable per device it has kernels for; a
 // device without one is refused with a line naming the op and the device.
-// The CUDA kernels plug in as the `cuda` callable.
+// The CUDA kernels plug in as the `cuda` callable, which the ops pass only in
+// a CUDA build (QUANTLAB_WITH_CUDA, see CudaLaunch.h).
 #include <type_traits>
 #include <utility>
 
@@ -10,14 +11,23 @@
 
 namespace quantlib::ops::detail {
 
+// Whether this build has the CUDA kernels (QUANTLAB_CUDA); defined in
+// Dispatch.cpp, so every unit including this header sees the same answer.
+bool cuda_kernels_built();
+
 [[noreturn]] inline void fail_unsupported_device(const char* op, const torch::Device& device) {
+  if (cuda_kernels_built())
+    TORCH_CHECK(false, op, ": no kernel for ", device, " tensors (CPU and CUDA only); move the tensors to the CPU or a "
+                "CUDA GPU");
   TORCH_CHECK(false, op, ": no kernel for ", device, " tensors yet (CPU only); move the tensors to the CPU");
   __builtin_unreachable();
 }
 
-// The devices with kernels, checked first, before an op reads parameter values.
+// The devices with kernels, checked first, before an op reads parameter values:
+// the CPU, and CUDA GPUs in a CUDA build.
 inline void check_device_has_kernel(const char* op, const torch::Tensor& x) {
-  if (!x.device().is_cpu()) fail_unsupported_device(op, x.device());
+  if (x.device().is_cpu() || (x.device().is_cuda() && cuda_kernels_built())) return;
+  fail_unsupported_device(op, x.device());
 }
 
 struct NoKernel {};

@@ -6,9 +6,14 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/torch.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/InqKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -19,16 +24,38 @@ using torch::autograd::variable_list;
 constexpr const char* kOp = "inq";
 
 void forward_on_device(const torch::Tensor& w, const torch::Tensor& frozen, torch::Tensor& y) {
-  detail::on_device(kOp, w.device(), [&] {
-    kernels::cpu::inq_forward(w.data_ptr<float>(), frozen.data_ptr<float>(), y.data_ptr<float>(), w.numel());
-  });
+  detail::on_device(
+      kOp, w.device(),
+      [&] { kernels::cpu::inq_forward(w.data_ptr<float>(), frozen.data_ptr<float>(), y.data_ptr<float>(), w.numel()); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(w);
+        kernels::cuda::inq_forward(w.data_ptr<float>(), frozen.data_ptr<float>(), y.data_ptr<float>(), w.numel(),
+                                   launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 void backward_on_device(const torch::Tensor& frozen, const torch::Tensor& grad_y, torch::Tensor& grad_w) {
-  detail::on_device(kOp, frozen.device(), [&] {
-    kernels::cpu::inq_backward(frozen.data_ptr<float>(), grad_y.data_ptr<float>(), grad_w.data_ptr<float>(),
-                               frozen.numel());
-  });
+  detail::on_device(
+      kOp, frozen.device(),
+      [&] {
+        kernels::cpu::inq_backward(frozen.data_ptr<float>(), grad_y.data_ptr<float>(), grad_w.data_ptr<float>(),
+                                   frozen.numel());
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(frozen);
+        kernels::cuda::inq_backward(frozen.data_ptr<float>(), grad_y.data_ptr<float>(), grad_w.data_ptr<float>(),
+                                    frozen.numel(), launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 class InqFunction : public torch::autograd::Function<InqFunction> {

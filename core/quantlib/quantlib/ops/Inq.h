@@ -6,7 +6,7 @@
 // the weight is still free (trained), its quantized value where it is frozen.
 //   y     = frozen where frozen is a number, w where it is NaN
 //   dy/dw = 0 where frozen, 1 where free (the paper's mask T in eq. 5)
-// frozen gets no gradient. w, frozen: float32 CPU tensors of the same shape,
+// frozen gets no gradient. w, frozen: float32 CPU or CUDA tensors of the same shape,
 // contiguous or not. Returns a new contiguous tensor of w's shape.
 //
 // Levels. Both level sets are symmetric and contain 0, so they are kept as their

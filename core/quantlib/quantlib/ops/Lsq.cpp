@@ -5,9 +5,14 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/LsqKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -19,16 +24,58 @@ using kernels::LsqKernelParams;
 constexpr const char* kOp = "lsq";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const LsqKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::lsq_forward(x.data_ptr<float>(), y.data_ptr<float>(), params);
-  });
+  detail::on_device(
+      kOp, x.device(), [&] { kernels::cpu::lsq_forward(x.data_ptr<float>(), y.data_ptr<float>(), params); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::lsq_forward(x.data_ptr<float>(), y.data_ptr<float>(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
-void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const LsqKernelParams& params,
-                        float* grad_x, double* step_grad_sums) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::lsq_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), params, grad_x, step_grad_sums);
-  });
+// grad_x may be null when not wanted. Returns the step gradient, one value per
+// channel (grad_scale times the channel's sum of the paper's terms, in double),
+// when want_grad_step, else an undefined tensor.
+torch::Tensor backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const LsqKernelParams& params,
+                                 float* grad_x, bool want_grad_step, double grad_scale) {
+  torch::Tensor grad_step;
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        std::vector<double> step_sums(want_grad_step ? params.channels : 0);
+        kernels::cpu::lsq_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), params, grad_x,
+                                   want_grad_step ? step_sums.data() : nullptr);
+        if (want_grad_step) {
+          grad_step = torch::empty({params.channels}, x.options());
+          float* out = grad_step.data_ptr<float>();
+          for (int64_t channel = 0; channel < params.channels; ++channel)
+            out[channel] = static_cast<float>(grad_scale * step_sums[channel]);
+        }
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        // The sums stay on the GPU: no host sync.
+        torch::Tensor step_sums;
+        torch::Tensor workspace;
+        if (want_grad_step) {
+          step_sums = torch::empty({params.channels}, x.options().dtype(torch::kDouble));
+          workspace = detail::reduction_workspace(x, params.channels, params.channel_size);
+        }
+        kernels::cuda::lsq_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), params, grad_x,
+                                    want_grad_step ? step_sums.data_ptr<double>() : nullptr,
+                                    want_grad_step ? workspace.data_ptr<double>() : nullptr, launch.stream());
+        launch.check();
+        if (want_grad_step) grad_step = (step_sums * grad_scale).to(torch::kFloat);
+      }
+#endif
+  );
+  return grad_step;
 }
 
 // steps: the contiguous per-channel step values, kept alive by the caller.
@@ -74,17 +121,9 @@ class LsqFunction : public torch::autograd::Function<LsqFunction> {
       const auto signedness = ctx->saved_data["signed"].toBool() ? Signedness::Signed : Signedness::Unsigned;
       const auto params = params_for(input, steps, ctx->saved_data["bits"].toInt(), signedness);
       if (want_grad_x) grad_x = torch::empty_like(input, torch::MemoryFormat::Contiguous);
-      std::vector<double> step_sums(want_grad_step ? params.channels : 0);
-      backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
-                         want_grad_step ? step_sums.data() : nullptr);
-      if (want_grad_step) {
-        const double grad_scale = ctx->saved_data["grad_scale"].toDouble();
-        grad_step = torch::empty({params.channels}, input.options());
-        float* out = grad_step.data_ptr<float>();
-        for (int64_t channel = 0; channel < params.channels; ++channel)
-          out[channel] = static_cast<float>(grad_scale * step_sums[channel]);
-        grad_step = grad_step.reshape(ctx->saved_data["step_sizes"].toIntVector());
-      }
+      grad_step = backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
+                                     want_grad_step, ctx->saved_data["grad_scale"].toDouble());
+      if (want_grad_step) grad_step = grad_step.reshape(ctx->saved_data["step_sizes"].toIntVector());
     }
     return {grad_x, grad_step, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }

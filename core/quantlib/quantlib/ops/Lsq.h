@@ -18,7 +18,7 @@
 // the features of one sample, which only the caller knows. For an empty x, g is 1
 // (the gradient is zero anyway).
 //
-// x: float32 CPU tensor of any shape, contiguous or not. Returns a new contiguous
+// x: float32 CPU or CUDA tensor of any shape, contiguous or not. Returns a new contiguous
 // tensor of x's shape; step's gradient has step's shape. bits >= 1 (unsigned) or
 // >= 2 (signed), at most 24. Throws c10::Error (TORCH_CHECK) on wrong arguments.
 #include <cstdint>

@@ -4,9 +4,14 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/PactKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -18,17 +23,52 @@ using kernels::PactKernelParams;
 constexpr const char* kOp = "pact";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const PactKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::pact_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-  });
+  detail::on_device(
+      kOp, x.device(), [&] { kernels::cpu::pact_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::pact_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
-void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const PactKernelParams& params,
-                        float* grad_x, double* grad_alpha) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::pact_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
-                                grad_alpha);
-  });
+// grad_x may be null when not wanted. Returns grad_alpha of alpha's sizes when
+// want_grad_alpha, else an undefined tensor.
+torch::Tensor backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const PactKernelParams& params,
+                                 float* grad_x, bool want_grad_alpha, at::IntArrayRef alpha_sizes) {
+  torch::Tensor grad_alpha;
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        double alpha_sum = 0.0;
+        kernels::cpu::pact_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                                    want_grad_alpha ? &alpha_sum : nullptr);
+        if (want_grad_alpha) grad_alpha = torch::full(alpha_sizes, alpha_sum, x.options());
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        // The sum stays on the GPU: no host sync.
+        torch::Tensor alpha_sum;
+        torch::Tensor workspace;
+        if (want_grad_alpha) {
+          alpha_sum = torch::empty({1}, x.options().dtype(torch::kDouble));
+          workspace = detail::reduction_workspace(x, 1, x.numel());
+        }
+        kernels::cuda::pact_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                                     want_grad_alpha ? alpha_sum.data_ptr<double>() : nullptr,
+                                     want_grad_alpha ? workspace.data_ptr<double>() : nullptr, launch.stream());
+        launch.check();
+        if (want_grad_alpha) grad_alpha = alpha_sum.to(torch::kFloat).reshape(alpha_sizes);
+      }
+#endif
+  );
+  return grad_alpha;
 }
 
 PactKernelParams params_for(float alpha, int64_t bits, Signedness signedness, Rounding rounding) {
@@ -73,11 +113,8 @@ class PactFunction : public torch::autograd::Function<PactFunction> {
       const auto params = params_for(static_cast<float>(ctx->saved_data["alpha"].toDouble()),
                                      ctx->saved_data["bits"].toInt(), signedness, Rounding::Nearest);
       if (want_grad_x) grad_x = torch::empty_like(input, torch::MemoryFormat::Contiguous);
-      double alpha_sum = 0.0;
-      backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
-                         want_grad_alpha ? &alpha_sum : nullptr);
-      if (want_grad_alpha)
-        grad_alpha = torch::full(ctx->saved_data["alpha_sizes"].toIntVector(), alpha_sum, input.options());
+      grad_alpha = backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
+                                      want_grad_alpha, ctx->saved_data["alpha_sizes"].toIntVector());
     }
     return {grad_x, grad_alpha, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }

@@ -16,7 +16,7 @@
 // The clip range [low, alpha) is half-open as in the paper: an input equal to alpha
 // sends its gradient to alpha, not to x.
 //
-// x: float32 CPU tensor of any shape, contiguous or not; alpha: a one-element
+// x: float32 CPU or CUDA tensor of any shape, contiguous or not; alpha: a one-element
 // float32 tensor, positive, usually requiring grad. Returns a new contiguous tensor
 // of x's shape; alpha's gradient has alpha's shape. bits >= 1 (unsigned) or >= 2
 // (signed), at most 24. Throws c10::Error (TORCH_CHECK) on wrong arguments.

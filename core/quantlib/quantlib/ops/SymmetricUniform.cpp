@@ -4,9 +4,14 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/SymmetricUniformKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -32,17 +37,38 @@ SymmetricUniformKernelParams params_for(const torch::Tensor& x, const torch::Ten
 }
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const SymmetricUniformKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::symmetric_uniform_forward(x.data_ptr<float>(), y.data_ptr<float>(), params);
-  });
+  detail::on_device(
+      kOp, x.device(),
+      [&] { kernels::cpu::symmetric_uniform_forward(x.data_ptr<float>(), y.data_ptr<float>(), params); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::symmetric_uniform_forward(x.data_ptr<float>(), y.data_ptr<float>(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, torch::Tensor& grad_x,
                         const SymmetricUniformKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::symmetric_uniform_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
-                                             grad_x.data_ptr<float>(), params);
-  });
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        kernels::cpu::symmetric_uniform_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
+                                                 grad_x.data_ptr<float>(), params);
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::symmetric_uniform_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
+                                                  grad_x.data_ptr<float>(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 class SymmetricUniformFunction : public torch::autograd::Function<SymmetricUniformFunction> {
@@ -89,7 +115,7 @@ torch::Tensor symmetric_uniform(const torch::Tensor& x, const torch::Tensor& sca
   TORCH_CHECK(per_tensor || (x.dim() >= 1 && scale.numel() == x.size(0)), kOp,
               ": scale must have one element or one per channel along dim 0 of x (shape ", x.sizes(),
               "), got shape ", scale.sizes());
-  const torch::Tensor scale_values = scale.detach().reshape({-1}).contiguous();
+  const torch::Tensor scale_values = scale.detach().to(torch::kCPU).reshape({-1}).contiguous();
   for (int64_t channel = 0; channel < scale_values.numel(); ++channel) {
     const float value = scale_values.data_ptr<float>()[channel];
     TORCH_CHECK(std::isnormal(value) && value > 0.0f, kOp,

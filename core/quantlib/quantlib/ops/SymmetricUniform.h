@@ -10,7 +10,7 @@
 //                                                  in float32)
 // s is not learned (see WeightRange.h for how to choose it): it gets no gradient.
 //
-// x: float32 CPU tensor of any shape, contiguous or not. scale: one element (per
+// x: float32 CPU or CUDA tensor of any shape, contiguous or not. scale: one element (per
 // tensor) or x.size(0) elements (per channel along dim 0; any shape with that many
 // elements, e.g. {C} or {C, 1, 1, 1}), every value a positive normal float32.
 // Returns a new contiguous tensor of x's shape. bits in [2, 24]. Throws c10::Error

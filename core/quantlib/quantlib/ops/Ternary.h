@@ -14,7 +14,7 @@
 //   y     = 1 for x > t, -1 for x < -t, 0 otherwise
 //   dy/dx = 1 for |x| <= 1, 0 elsewhere
 //
-// Inputs: float32 CPU tensors of any shape, contiguous or not; per_channel needs
+// Inputs: float32 CPU or CUDA tensors of any shape, contiguous or not; per_channel needs
 // dim >= 1. Return new contiguous tensors of the input's shape. Throws c10::Error
 // (TORCH_CHECK) on wrong arguments.
 #include <torch/types.h>

@@ -4,9 +4,14 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/TqtKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -18,17 +23,54 @@ using kernels::TqtKernelParams;
 constexpr const char* kOp = "tqt";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const TqtKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::tqt_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-  });
+  detail::on_device(
+      kOp, x.device(), [&] { kernels::cpu::tqt_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::tqt_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
-void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const TqtKernelParams& params,
-                        float* grad_x, double* log2_t_grad_sum) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::tqt_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
-                               log2_t_grad_sum);
-  });
+// grad_x may be null when not wanted. Returns the gradient of log2_t, of
+// log2_t's sizes, when want_grad_log2_t, else an undefined tensor: the sum of
+// the paper's terms times the common factor s ln 2, in double.
+torch::Tensor backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, const TqtKernelParams& params,
+                                 float* grad_x, bool want_grad_log2_t, at::IntArrayRef log2_t_sizes) {
+  const double factor = static_cast<double>(params.scale) * std::log(2.0);
+  torch::Tensor grad_log2_t;
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        double term_sum = 0.0;
+        kernels::cpu::tqt_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                                   want_grad_log2_t ? &term_sum : nullptr);
+        if (want_grad_log2_t) grad_log2_t = torch::full(log2_t_sizes, factor * term_sum, x.options());
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        // The sum stays on the GPU: no host sync.
+        torch::Tensor term_sum;
+        torch::Tensor workspace;
+        if (want_grad_log2_t) {
+          term_sum = torch::empty({1}, x.options().dtype(torch::kDouble));
+          workspace = detail::reduction_workspace(x, 1, x.numel());
+        }
+        kernels::cuda::tqt_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), x.numel(), params, grad_x,
+                                    want_grad_log2_t ? term_sum.data_ptr<double>() : nullptr,
+                                    want_grad_log2_t ? workspace.data_ptr<double>() : nullptr, launch.stream());
+        launch.check();
+        if (want_grad_log2_t) grad_log2_t = (term_sum * factor).to(torch::kFloat).reshape(log2_t_sizes);
+      }
+#endif
+  );
+  return grad_log2_t;
 }
 
 // s is a power of two, so it is exact in float whenever it is a normal float.
@@ -67,13 +109,8 @@ class TqtFunction : public torch::autograd::Function<TqtFunction> {
       const auto params = params_for(static_cast<float>(ctx->saved_data["log2_t"].toDouble()),
                                      ctx->saved_data["bits"].toInt(), signedness);
       if (want_grad_x) grad_x = torch::empty_like(input, torch::MemoryFormat::Contiguous);
-      double term_sum = 0.0;
-      backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
-                         want_grad_log2_t ? &term_sum : nullptr);
-      if (want_grad_log2_t) {
-        const double grad = static_cast<double>(params.scale) * std::log(2.0) * term_sum;
-        grad_log2_t = torch::full(ctx->saved_data["log2_t_sizes"].toIntVector(), grad, input.options());
-      }
+      grad_log2_t = backward_on_device(input, grad_y, params, want_grad_x ? grad_x.data_ptr<float>() : nullptr,
+                                       want_grad_log2_t, ctx->saved_data["log2_t_sizes"].toIntVector());
     }
     return {grad_x, grad_log2_t, torch::Tensor(), torch::Tensor()};
   }

@@ -12,7 +12,7 @@
 //           (ceil passes the gradient straight through)
 //   dq/dx = 1 if n <= round(x/s) <= p, else 0
 //
-// x: float32 CPU tensor of any shape, contiguous or not; log2_t: a one-element
+// x: float32 CPU or CUDA tensor of any shape, contiguous or not; log2_t: a one-element
 // float32 tensor, usually requiring grad. Returns a new contiguous tensor of x's
 // shape; log2_t's gradient has log2_t's shape. bits >= 1 (unsigned) or >= 2
 // (signed), at most 24; s must be a normal float. Throws c10::Error (TORCH_CHECK)

@@ -4,9 +4,14 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "quantlab/BuildConfig.h"
 #include "quantlib/ops/Dispatch.h"
 #include "quantlib/ops/OpChecks.h"
 #include "quantlib/ops/kernels/UniformSteKernels.h"
+
+#if QUANTLAB_WITH_CUDA
+#include "quantlib/ops/CudaLaunch.h"
+#endif
 
 namespace quantlib::ops {
 namespace {
@@ -18,17 +23,39 @@ using kernels::UniformSteKernelParams;
 constexpr const char* kOp = "uniform_ste";
 
 void forward_on_device(const torch::Tensor& x, torch::Tensor& y, const UniformSteKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params);
-  });
+  detail::on_device(
+      kOp, x.device(),
+      [&] { kernels::cpu::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params); }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::uniform_ste_forward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel(), params,
+                                           launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 void backward_on_device(const torch::Tensor& x, const torch::Tensor& grad_y, torch::Tensor& grad_x,
                         const UniformSteKernelParams& params) {
-  detail::on_device(kOp, x.device(), [&] {
-    kernels::cpu::uniform_ste_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(),
-                                       grad_x.data_ptr<float>(), x.numel(), params);
-  });
+  detail::on_device(
+      kOp, x.device(),
+      [&] {
+        kernels::cpu::uniform_ste_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(),
+                                           x.numel(), params);
+      }
+#if QUANTLAB_WITH_CUDA
+      ,
+      [&] {
+        const detail::CudaLaunch launch(x);
+        kernels::cuda::uniform_ste_backward(x.data_ptr<float>(), grad_y.data_ptr<float>(), grad_x.data_ptr<float>(),
+                                            x.numel(), params, launch.stream());
+        launch.check();
+      }
+#endif
+  );
 }
 
 UniformSteKernelParams params_for(int64_t n_levels, double bound) {

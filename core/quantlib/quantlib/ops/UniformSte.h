@@ -13,7 +13,7 @@
 //             Computation"
 // m is not learned: it gets no gradient.
 //
-// x: float32 CPU tensor of any shape, contiguous or not. Returns a new contiguous
+// x: float32 CPU or CUDA tensor of any shape, contiguous or not. Returns a new contiguous
 // tensor of x's shape. Throws c10::Error (TORCH_CHECK) on a wrong dtype or device,
 // n_levels < 2, or m not positive and finite.
 #include <cstdint>

@@ -18,7 +18,7 @@
 // Each per tensor (result shape {1}) or per channel along dim 0 (shape {C}, each
 // channel on its own). A channel that is all zero has no range: its symmetric
 // scale falls back to the tensor's (1 for an all-zero tensor), its INQ scale is 0.
-// w: float32 CPU tensor, any shape (per channel: dim >= 1). Not differentiable.
+// w: float32 CPU or CUDA tensor, any shape (per channel: dim >= 1). Not differentiable.
 // Throws c10::Error (TORCH_CHECK) on wrong arguments.
 #include <cstdint>
 

@@ -2,7 +2,7 @@
 // Kernels of ANA (see ../Ana.h), one namespace per device.
 #include <cstdint>
 
-#include "quantlib/ops/Ana.h"
+#include "quantlib/ops/AnaOptions.h"
 
 namespace quantlib::ops::kernels {
 

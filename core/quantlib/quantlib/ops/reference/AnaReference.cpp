@@ -50,8 +50,8 @@ struct Staircase {
   torch::Tensor levels;
   torch::Tensor jumps;
 
-  explicit Staircase(const AnaStaircase& staircase) {
-    const auto floats = torch::TensorOptions().dtype(torch::kFloat);
+  Staircase(const AnaStaircase& staircase, const torch::Device& device) {
+    const auto floats = torch::TensorOptions().dtype(torch::kFloat).device(device);
     thresholds = torch::tensor(staircase.thresholds, floats);
     levels = torch::tensor(staircase.levels, floats);
     jumps = levels.slice(0, 1) - levels.slice(0, 0, -1);
@@ -74,7 +74,7 @@ struct Staircase {
 
 torch::Tensor ana(const torch::Tensor& x, const AnaStaircase& staircase, AnaNoise noise, AnaForward forward,
                   double s_fwd, double s_bwd, std::optional<at::Generator> generator) {
-  const Staircase steps(staircase);
+  const Staircase steps(staircase, x.device());
   // Scales rounded to float32 here, as the fused kernel sees them.
   const float forward_scale = static_cast<float>(s_fwd);
   const float backward_scale = static_cast<float>(s_bwd);

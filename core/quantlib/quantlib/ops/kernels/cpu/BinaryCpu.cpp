@@ -3,18 +3,9 @@
 
 #include "quantlib/ops/kernels/cpu/KernelLoopsBegin.h"
 #include "quantlib/ops/kernels/cpu/ElementwiseLoops.h"
+#include "quantlib/ops/kernels/elements/Signs.h"
 
 namespace quantlib::ops::kernels::cpu {
-namespace {
-
-// sign(0) = +1, as XNOR-Net's binarisation.
-struct BinaryElement {
-  float scale;
-
-  float forward(float x) const { return select(x >= 0.0f, scale, -scale); }
-};
-
-}  // namespace
 
 void binary_weights_forward(const float* w, float* y, int64_t channels, int64_t channel_size, const float* scales) {
   run_forward(w, y, ChannelLayout{channels, channel_size}, [&](int64_t channel) { return BinaryElement{scales[channel]}; });

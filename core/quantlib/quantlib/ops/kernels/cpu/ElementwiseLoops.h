@@ -1,5 +1,6 @@
 #pragma once
-// Loop drivers and float helpers shared by the fused CPU quantization kernels.
+// Loop drivers shared by the fused CPU quantization kernels (the float helpers
+// and the element structs are shared with the CUDA kernels: ../elements/).
 //
 // A kernel describes one element with a small struct (forward value, gradient of
 // the input, term of the learned parameter's gradient); these drivers run it over
@@ -19,33 +20,9 @@
 
 #include <ATen/Parallel.h>
 
+#include "quantlib/ops/kernels/elements/FloatOps.h"
+
 namespace quantlib::ops::kernels::cpu {
-
-inline float select(bool condition, float if_true, float if_false) {
-  return condition ? if_true : if_false;
-}
-
-// NaN passes through, as with torch::clamp.
-inline float clamp(float value, float low, float high) {
-  return select(value < low, low, select(value > high, high, value));
-}
-
-// Round half to even without a libm call, so the loop vectorises with plain SSE2:
-// adding 2^23 to a magnitude below 2^23 leaves no fraction bits, and the FPU's
-// round-to-nearest-even does the rounding. Larger magnitudes are integers already.
-// The builtins, not std::fabs/std::copysign: <cmath>'s wrappers were compiled
-// without this unit's options, so GCC would call them instead of inlining them.
-inline float round_half_even(float value) {
-  constexpr float kTwoPow23 = 8388608.0f;
-  const float magnitude = __builtin_fabsf(value);
-  const float rounded = __builtin_copysignf((magnitude + kTwoPow23) - kTwoPow23, value);
-  return select(magnitude < kTwoPow23, rounded, value);
-}
-
-inline float floor_exact(float value) {
-  const float rounded = round_half_even(value);
-  return rounded - select(rounded > value, 1.0f, 0.0f);
-}
 
 // Element i belongs to channel i / channel_size; a per-tensor parameter is one channel.
 struct ChannelLayout {

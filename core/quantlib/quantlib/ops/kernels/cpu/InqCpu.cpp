@@ -3,21 +3,18 @@
 
 #include "quantlib/ops/kernels/cpu/KernelLoopsBegin.h"
 #include "quantlib/ops/kernels/cpu/ElementwiseLoops.h"
+#include "quantlib/ops/kernels/elements/Signs.h"
 
 namespace quantlib::ops::kernels::cpu {
 namespace {
 
-// NaN is the only float that differs from itself; a plain compare keeps the loop
-// vectorisable where std::isnan would be a libm call.
-inline bool is_free(float frozen) { return frozen != frozen; }
-
 void forward_segment(const float* __restrict w, const float* __restrict frozen, float* __restrict y, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) y[i] = select(is_free(frozen[i]), w[i], frozen[i]);
+  for (int64_t i = 0; i < count; ++i) y[i] = inq_forward_value(w[i], frozen[i]);
 }
 
 void backward_segment(const float* __restrict frozen, const float* __restrict grad_y, float* __restrict grad_w,
                       int64_t count) {
-  for (int64_t i = 0; i < count; ++i) grad_w[i] = select(is_free(frozen[i]), grad_y[i], 0.0f);
+  for (int64_t i = 0; i < count; ++i) grad_w[i] = inq_grad_value(frozen[i], grad_y[i]);
 }
 
 }  // namespace

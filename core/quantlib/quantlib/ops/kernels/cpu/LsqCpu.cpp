@@ -3,29 +3,10 @@
 
 #include "quantlib/ops/kernels/cpu/KernelLoopsBegin.h"
 #include "quantlib/ops/kernels/cpu/ElementwiseLoops.h"
+#include "quantlib/ops/kernels/elements/Quantizers.h"
 
 namespace quantlib::ops::kernels::cpu {
 namespace {
-
-// Inside means -Qn < x/s < Qp, strictly, as in the paper.
-struct LsqElement {
-  float step;
-  float level_min;
-  float level_max;
-
-  float forward(float x) const {
-    return round_half_even(clamp(x / step, level_min, level_max)) * step;
-  }
-  float grad_input(float x, float grad_y) const {
-    const float scaled = x / step;
-    return select(scaled <= level_min || scaled >= level_max, 0.0f, grad_y);
-  }
-  float grad_param_term(float x, float grad_y) const {
-    const float scaled = x / step;
-    const float inside = round_half_even(scaled) - scaled;
-    return grad_y * select(scaled <= level_min, level_min, select(scaled >= level_max, level_max, inside));
-  }
-};
 
 ChannelLayout layout_of(const LsqKernelParams& params) {
   return ChannelLayout{params.channels, params.channel_size};

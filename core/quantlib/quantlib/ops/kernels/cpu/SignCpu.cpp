@@ -4,15 +4,10 @@
 
 #include "quantlib/ops/kernels/cpu/KernelLoopsBegin.h"
 #include "quantlib/ops/kernels/cpu/ElementwiseLoops.h"
+#include "quantlib/ops/kernels/elements/Signs.h"
 
 namespace quantlib::ops::kernels::cpu {
 namespace {
-
-struct ClippedStraightThroughElement {
-  float forward(float x) const { return x; }
-  float grad_input(float x, float grad_y) const { return select(x >= -1.0f && x <= 1.0f, grad_y, 0.0f); }
-  float grad_param_term(float, float) const { return 0.0f; }
-};
 
 struct BlockTotals {
   double sum = 0.0;

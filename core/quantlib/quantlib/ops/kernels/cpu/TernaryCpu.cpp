@@ -3,19 +3,9 @@
 
 #include "quantlib/ops/kernels/cpu/KernelLoopsBegin.h"
 #include "quantlib/ops/kernels/cpu/ElementwiseLoops.h"
+#include "quantlib/ops/kernels/elements/Signs.h"
 
 namespace quantlib::ops::kernels::cpu {
-namespace {
-
-// Strictly beyond the threshold: an input at +-threshold maps to 0.
-struct TernaryElement {
-  float threshold;
-  float scale;
-
-  float forward(float x) const { return select(x > threshold, scale, select(x < -threshold, -scale, 0.0f)); }
-};
-
-}  // namespace
 
 void ternary_weights_forward(const float* w, float* y, int64_t channels, int64_t channel_size,
                              const float* thresholds, const float* scales) {

@@ -3,26 +3,9 @@
 
 #include "quantlib/ops/kernels/cpu/KernelLoopsBegin.h"
 #include "quantlib/ops/kernels/cpu/ElementwiseLoops.h"
+#include "quantlib/ops/kernels/elements/Quantizers.h"
 
 namespace quantlib::ops::kernels::cpu {
-namespace {
-
-struct UniformSteElement {
-  UniformSteKernelParams params;
-
-  // The same float operations, in the same order, as the composed reference.
-  float forward(float x) const {
-    const float clamped = clamp(x, -params.bound, params.bound);
-    const float level = round_half_even(clamped / params.step + params.level_offset) - params.level_offset;
-    return level * params.step;
-  }
-  float grad_input(float x, float grad_y) const {
-    return select(x >= -params.bound && x <= params.bound, grad_y, 0.0f);
-  }
-  float grad_param_term(float, float) const { return 0.0f; }
-};
-
-}  // namespace
 
 void uniform_ste_forward(const float* x, float* y, int64_t numel, const UniformSteKernelParams& params) {
   const UniformSteElement element{params};

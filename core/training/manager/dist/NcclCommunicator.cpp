@@ -133,32 +133,39 @@ struct NcclCommunicator::State {
     std::unique_lock<std::mutex> lock(watchdog_mutex);
     while (!stopping) {
       watchdog_wake.wait_for(lock, std::chrono::milliseconds(100));
-      std::optional<std::string> error;
-      {
-        // Not while another thread aborts (and frees) the communicator.
-        std::lock_guard<std::mutex> abort_lock(abort_mutex);
-        if (stopping || aborted.load()) continue;
-        ncclResult_t async = ncclSuccess;
-        const ncclResult_t result = ncclCommGetAsyncError(comm, &async);
-        if (result != ncclSuccess)
-          error = nccl_error(result, "ncclCommGetAsyncError", comm);
-        else if (async != ncclSuccess && async != ncclInProgress)
-          error = nccl_error(async, "communication", comm);
+      try {
+        poll(timeout);
+      } catch (const std::exception& error) {  // a CUDA error querying an event
+        fail(error.what());
       }
-      if (error) {
-        fail(*error);
-        continue;
-      }
-      std::optional<std::string> late;
-      {
-        std::lock_guard<std::mutex> calls_lock(calls_mutex);
-        while (!calls.empty() && calls.front().done->query()) calls.pop_front();
-        if (!calls.empty() && Clock::now() - calls.front().queued > timeout)
-          late = std::string(calls.front().what) + " unfinished after " + std::to_string(options.timeout_s) +
-                 " s (a peer in another collective, or gone)";
-      }
-      if (late) fail(*late);
     }
+  }
+
+  // One look, with watchdog_mutex held.
+  void poll(std::chrono::duration<double> timeout) {
+    std::optional<std::string> error;
+    {
+      // Not while another thread aborts (and frees) the communicator.
+      std::lock_guard<std::mutex> abort_lock(abort_mutex);
+      if (stopping || aborted.load()) return;
+      ncclResult_t async = ncclSuccess;
+      const ncclResult_t result = ncclCommGetAsyncError(comm, &async);
+      if (result != ncclSuccess)
+        error = nccl_error(result, "ncclCommGetAsyncError", comm);
+      else if (async != ncclSuccess && async != ncclInProgress)
+        error = nccl_error(async, "communication", comm);
+    }
+    if (!error) {
+      std::lock_guard<std::mutex> calls_lock(calls_mutex);
+      while (!calls.empty() && calls.front().done->query()) calls.pop_front();
+      if (!calls.empty() && Clock::now() - calls.front().queued > timeout) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", options.timeout_s);
+        error = std::string(calls.front().what) + " unfinished after " + seconds +
+                " s (a peer in another collective, or gone; QUANTLAB_NCCL_TIMEOUT sets the limit)";
+      }
+    }
+    if (error) fail(*error);
   }
 
   // Queues `call` on the communication stream after the current stream's

@@ -11,6 +11,12 @@
 //                     there through MPI and copied back (slow; a fallback);
 //   unset             when there is more than one rank.
 // On one rank without NCCL every collective is nothing to do.
+//
+// Creating NCCL is collective: every rank calls make_device_communicator at
+// the same point, all with a CPU or all with a CUDA device (else the ranks
+// disagree on whether NCCL exists and wait for each other forever). NCCL
+// wants one GPU per rank: more ranks than GPUs on a machine (tests with
+// --oversubscribe) need QUANTLAB_NCCL=0.
 #include <memory>
 #include <string>
 

@@ -66,7 +66,10 @@ class MpiCommunicator : public Communicator {
  public:
   MpiCommunicator(int* argc, char*** argv) {
     int provided = 0;
-    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    // Serialized, not funneled: CUDA tensors' collectives without NCCL, and
+    // gradient hooks, may run on backward's device thread while the main
+    // thread waits in backward.
+    MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
     MPI_Comm local;

@@ -8,6 +8,11 @@
 // gradients in, and start strictly in bucket order so that every rank issues
 // the same collectives in the same order.
 //
+// CUDA parameters get CUDA buckets: with a DeviceCommunicator holding NCCL,
+// each bucket's reduction runs on NCCL's stream once the stream that copied
+// its gradients in has got there, while backward goes on; finish() makes the
+// current stream wait for them and copies the flags to the host once.
+//
 // A parameter no rank computed a gradient for (a quantizer not yet switched
 // on) keeps an undefined gradient, so the optimizer skips it as it would on
 // one rank; each bucket carries one flag per parameter to tell.
@@ -41,7 +46,8 @@ class GradientReducer {
   void finish();
 
   std::size_t bucket_count() const { return buckets_.size(); }
-  // Seconds spent blocked on reductions (in finish), since the last reset.
+  // Seconds spent blocked on reductions (in finish), since the last reset
+  // (for CUDA buckets, only queueing the waits: the host does not block).
   double wait_seconds() const { return wait_seconds_; }
   void reset_wait_seconds() { wait_seconds_ = 0; }
 
@@ -53,6 +59,7 @@ class GradientReducer {
   struct Bucket {
     std::vector<Slot> slots;
     torch::Tensor flat;  // gradients, then one "had a gradient" flag per slot
+    std::vector<std::uint8_t> seen;  // by slot: this rank's gradient arrived (host side)
     std::size_t ready = 0;
     std::unique_ptr<PendingReduction> pending;
   };

@@ -38,8 +38,10 @@ struct SyncBatchNormFunction : torch::autograd::Function<SyncBatchNormFunction> 
     auto& communicator = *reinterpret_cast<Communicator*>(communicator_address);
     const auto dims = reduced_dims(x);
     const int64_t channels = x.size(1);
-    // Sums in double, so that mean and variance of a large global batch keep their precision.
-    torch::Tensor sums = torch::empty({2 * channels + 1}, torch::kDouble);
+    // Sums in double, so that mean and variance of a large global batch keep
+    // their precision; on the input's device (NCCL for CUDA inputs, through a
+    // DeviceCommunicator).
+    torch::Tensor sums = torch::empty({2 * channels + 1}, x.options().dtype(torch::kDouble));
     const torch::Tensor x64 = x.to(torch::kDouble);
     sums.narrow(0, 0, channels).copy_(x64.sum(dims));
     sums.narrow(0, channels, channels).copy_(x64.square().sum(dims));

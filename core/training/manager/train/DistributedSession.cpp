@@ -28,13 +28,16 @@ void DistributedSession::broadcast_buffers(Network& network) {
 int DistributedSession::ranks_differing(Network& network) {
   if (size() == 1) return 0;
   torch::NoGradGuard no_grad;
-  torch::Tensor fingerprint = torch::zeros({2}, torch::kDouble);
+  // Summed where the tensors are (a CUDA network's on its GPU), then on the host.
+  torch::Tensor on_device;
   for (const auto& tensors : {network.parameters(), network.buffers()})
     for (const auto& tensor : tensors) {
       const torch::Tensor values = tensor.to(torch::kDouble);
-      fingerprint[0] += values.sum();
-      fingerprint[1] += values.square().sum();
+      const torch::Tensor part = torch::stack({values.sum(), values.square().sum()});
+      on_device = on_device.defined() ? on_device + part.to(on_device.device()) : part;
     }
+  torch::Tensor fingerprint =
+      on_device.defined() ? on_device.to(torch::kCPU).contiguous() : torch::zeros({2}, torch::kDouble);
   torch::Tensor root = fingerprint.clone();
   communicator_.broadcast(root);
   // Bitwise: a buffer may hold NaN on purpose (INQ marks weights not yet frozen so).

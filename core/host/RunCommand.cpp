@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <boost/program_options.hpp>
+#include <fmt/format.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include "host/Commands.h"
 #include "manager/config/ExperimentConfig.h"
 #include "manager/dist/Communicator.h"
+#include "manager/dist/DeviceCommunicator.h"
 #include "quantlab/AtomicFile.h"
 #include "manager/logbook/ExperimentLock.h"
 #include "manager/logbook/Logbook.h"
@@ -233,7 +235,19 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
   if (!config.seed) throw ConfigError(config_file.string() + ": experiment.seed: expected the experiment's seed");
   if (options.ckpt_every) config.ckpt_every = *options.ckpt_every;
   const torch::Device device = device_of(config);
+  // NCCL is made by every rank or by none: all ranks on GPUs, or all on CPUs.
+  torch::Tensor on_gpu = torch::full({1}, device.is_cuda() ? 1.0 : 0.0, torch::kDouble);
+  communicator.allreduce_sum(on_gpu);
+  const int ranks_on_gpu = static_cast<int>(on_gpu.item<double>());
+  if (ranks_on_gpu != 0 && ranks_on_gpu != communicator.size())
+    throw ConfigError(fmt::format("{}: {} of {} ranks have a usable GPU; expected all or none (pass --device cpu, or "
+                                  "run as many ranks per machine as it has GPUs)",
+                                  options.device.empty() ? config.source + ": experiment.device " + config.device
+                                                         : "--device " + options.device,
+                                  ranks_on_gpu, communicator.size()));
   use_device(device, config.deterministic);
+  // CUDA tensors' collectives go through NCCL (between ranks), the rest through MPI.
+  const std::unique_ptr<DeviceCommunicator> ranks = make_device_communicator(communicator, device);
   // The experiment's thread count, unless --threads says otherwise.
   const int threads = threads_of(config);
   if (threads != torch::get_num_threads()) configure_compute(threads);
@@ -256,8 +270,7 @@ int run_experiment(const Arguments& arguments, Communicator& communicator) {
     for (const auto& removed : remove_stale_temp_files(logbook.experiment_dir(id)))
       log->info("removed a temporary left by a killed run: {}", removed.string());
 
-  RunContext context{*plugin.problem, *topology, config, logbook, id, train_data, test_data, communicator, log,
-                     device};
+  RunContext context{*plugin.problem, *topology, config, logbook, id, train_data, test_data, *ranks, log, device};
   Trainer trainer(context);
   if (options.mode == "test") {
     trainer.test(options.integer);

@@ -9,21 +9,16 @@
 #include "manager/dist/GradientReducer.h"
 #include "manager/dist/SyncBatchNorm.h"
 #include "manager/dist/TestCommunicators.h"
+#include "support/CudaDevices.h"
 
 // NCCL on one rank (one GPU, one process): the calls, the streams' order,
-// routing by device and abort. Without a GPU the CUDA cases say so and pass;
+// routing by device and abort. Without a GPU the CUDA cases are skipped (counted by ctest);
 // the 2-rank MPI tests (test/host, under mpirun) cover what sits above the
 // communicator on CPU tensors.
 namespace QUANTLAB_TEST_FILE {
 namespace {
 
 using namespace quantlab;
-
-bool skipped_without_gpu() {
-  if (torch::cuda::is_available()) return false;
-  WARN("skipped: no CUDA GPU here (torch::cuda::is_available() is false)");
-  return true;
-}
 
 const torch::Device kGpu(torch::kCUDA, 0);
 
@@ -34,8 +29,8 @@ torch::Tensor busy_gpu() {
   return a;
 }
 
-TEST_CASE("NcclCommunicator on one rank reduces and broadcasts CUDA tensors in place", "[dist][nccl]") {
-  if (skipped_without_gpu()) return;
+TEST_CASE("NcclCommunicator on one rank reduces and broadcasts CUDA tensors in place", "[dist][nccl][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("NCCL on one rank is checked on a GPU machine");
   REQUIRE(nccl_available());
   test::MirrorCommunicator host(1);
   NcclCommunicator nccl(host, kGpu);
@@ -64,8 +59,8 @@ TEST_CASE("NcclCommunicator on one rank reduces and broadcasts CUDA tensors in p
   nccl.barrier();
 }
 
-TEST_CASE("NcclCommunicator reduces asynchronously on its own stream without blocking the host", "[dist][nccl]") {
-  if (skipped_without_gpu()) return;
+TEST_CASE("NcclCommunicator reduces asynchronously on its own stream without blocking the host", "[dist][nccl][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("NCCL on one rank is checked on a GPU machine");
   test::MirrorCommunicator host(1);
   NcclCommunicator nccl(host, kGpu);
   torch::Tensor warm = torch::ones({4}, torch::TensorOptions().device(kGpu));
@@ -87,8 +82,8 @@ TEST_CASE("NcclCommunicator reduces asynchronously on its own stream without blo
   CHECK(busy.isfinite().all().item<bool>());
 }
 
-TEST_CASE("make_device_communicator routes CUDA tensors to NCCL and the rest to the host", "[dist][nccl]") {
-  if (skipped_without_gpu()) return;
+TEST_CASE("make_device_communicator routes CUDA tensors to NCCL and the rest to the host", "[dist][nccl][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("NCCL on one rank is checked on a GPU machine");
   test::MirrorCommunicator host(1);
   auto communicator = make_device_communicator(host, kGpu, NcclUse::always);
   REQUIRE(communicator->device_side() != nullptr);
@@ -136,8 +131,8 @@ TEST_CASE("make_device_communicator without a GPU or without NCCL sends everythi
   }
 }
 
-TEST_CASE("GradientReducer and SyncBatchNorm on CUDA through NCCL match one GPU alone", "[dist][nccl]") {
-  if (skipped_without_gpu()) return;
+TEST_CASE("GradientReducer and SyncBatchNorm on CUDA through NCCL match one GPU alone", "[dist][nccl][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("NCCL on one rank is checked on a GPU machine");
   test::MirrorCommunicator host(1);
   auto communicator = make_device_communicator(host, kGpu, NcclUse::always);
   torch::manual_seed(4);
@@ -177,8 +172,8 @@ TEST_CASE("GradientReducer and SyncBatchNorm on CUDA through NCCL match one GPU 
   CHECK(host.sizes.empty());
 }
 
-TEST_CASE("NcclCommunicator after abort refuses every call instead of hanging", "[dist][nccl]") {
-  if (skipped_without_gpu()) return;
+TEST_CASE("NcclCommunicator after abort refuses every call instead of hanging", "[dist][nccl][cuda]") {
+  QUANTLAB_SKIP_WITHOUT_CUDA("NCCL on one rank is checked on a GPU machine");
   test::MirrorCommunicator host(1);
   NcclCommunicator nccl(host, kGpu);
   torch::Tensor tensor = torch::ones({8}, torch::TensorOptions().device(kGpu));

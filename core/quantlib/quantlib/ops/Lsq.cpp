@@ -1,8 +1,10 @@
 #include "quantlib/ops/Lsq.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
+#include <ATen/ops/_assert_async.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "quantlab/BuildConfig.h"
@@ -148,11 +150,19 @@ torch::Tensor lsq(const torch::Tensor& x, const torch::Tensor& step, int64_t bit
   TORCH_CHECK(per_tensor || (x.dim() >= 1 && step.numel() == x.size(0)), kOp,
               ": step must have one element or one per channel along dim 0 of x (shape ", x.sizes(),
               "), got shape ", step.sizes());
-  const torch::Tensor step_values = step.detach().to(torch::kCPU).reshape({-1}).contiguous();
-  for (int64_t channel = 0; channel < step_values.numel(); ++channel) {
-    const float value = step_values.data_ptr<float>()[channel];
-    TORCH_CHECK(std::isnormal(value) && value > 0.0f, kOp,
-                ": every step value must be a positive normal float32, got ", value, " at index ", channel);
+  if (x.is_cpu()) {
+    const torch::Tensor step_values = step.detach().reshape({-1}).contiguous();
+    for (int64_t channel = 0; channel < step_values.numel(); ++channel) {
+      const float value = step_values.data_ptr<float>()[channel];
+      TORCH_CHECK(std::isnormal(value) && value > 0.0f, kOp,
+                  ": every step value must be a positive normal float32, got ", value, " at index ", channel);
+    }
+  } else {
+    // On a GPU the same check runs on the device, asynchronously: reading the
+    // steps back would make every quantizer call wait for the GPU.
+    const torch::Tensor steps = step.detach();
+    at::_assert_async((steps >= std::numeric_limits<float>::min()).logical_and(steps.isfinite()).all(),
+                         "lsq: every step value must be a positive normal float32");
   }
   const int64_t elements_per_step = step.numel() == 0 ? 0 : x.numel() / step.numel();
   const double scale = grad_scale.value_or(lsq_default_grad_scale(elements_per_step, bits, signedness));

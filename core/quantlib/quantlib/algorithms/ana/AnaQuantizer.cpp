@@ -43,7 +43,7 @@ void AnaQuantizer::set_s_bwd(double s_bwd) {
 double AnaQuantizer::s_fwd() const { return s_fwd_.item<double>(); }
 double AnaQuantizer::s_bwd() const { return s_bwd_.item<double>(); }
 
-bool AnaQuantizer::initialised() const { return initialised_.item<float>() != 0.0f; }
+bool AnaQuantizer::initialised() const { return initialised_read_.read(initialised_); }
 double AnaQuantizer::scale() const { return scale_.item<double>(); }
 
 void AnaQuantizer::initialise(const torch::Tensor& x) {

@@ -15,6 +15,7 @@
 #include <ATen/core/Generator.h>
 #include <c10/util/Optional.h>
 
+#include "quantlib/nn/BufferFlag.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/ops/Ana.h"
 
@@ -65,6 +66,7 @@ class AnaQuantizer : public Quantizer {
   std::optional<at::Generator> generator_;
   torch::Tensor scale_;
   torch::Tensor initialised_;
+  BufferFlag initialised_read_;
   torch::Tensor s_fwd_;
   torch::Tensor s_bwd_;
 };

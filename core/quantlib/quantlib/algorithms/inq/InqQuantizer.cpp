@@ -70,7 +70,7 @@ void InqQuantizer::attach(const torch::Tensor& weight) {
   weight_ = weight;
 }
 
-bool InqQuantizer::levels_initialised() const { return levels_initialised_.item<float>() != 0.0f; }
+bool InqQuantizer::levels_initialised() const { return levels_initialised_read_.read(levels_initialised_); }
 
 void InqQuantizer::initialise_levels() {
   TORCH_CHECK(attached(), kWhere, ": no weight attached; attach(weight) or run a forward first");
@@ -82,7 +82,7 @@ void InqQuantizer::initialise_levels() {
   if (level_set_.family == InqLevelSet::Family::PowerOfTwo) {
     const torch::Tensor flat = weight.reshape({rows, -1});
     const torch::Tensor max_magnitudes =
-        flat.size(1) == 0 ? torch::zeros({rows}) : flat.abs().amax(1);
+        flat.size(1) == 0 ? torch::zeros({rows}, flat.options()) : flat.abs().amax(1);
     for (int64_t row = 0; row < rows; ++row)
       row_levels.push_back(ops::inq_power_of_two_magnitudes(max_magnitudes[row].item<double>(), level_set_.n_bits));
   } else {

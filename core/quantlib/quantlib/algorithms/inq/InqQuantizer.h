@@ -19,6 +19,7 @@
 
 #include <ATen/core/Generator.h>
 
+#include "quantlib/nn/BufferFlag.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/ops/WeightRange.h"
 
@@ -84,6 +85,7 @@ class InqQuantizer : public Quantizer {
   torch::Tensor frozen_;
   torch::Tensor levels_;
   torch::Tensor levels_initialised_;
+  BufferFlag levels_initialised_read_;
 };
 
 }  // namespace quantlib::nn

@@ -40,7 +40,7 @@ LearnedBitsQuantizer::LearnedBitsQuantizer(int64_t min_bits, int64_t max_bits, d
   frozen_bits_ = register_buffer("frozen_bits", torch::zeros({1}, torch::kFloat));
 }
 
-bool LearnedBitsQuantizer::initialised() const { return initialised_.item<float>() != 0.0f; }
+bool LearnedBitsQuantizer::initialised() const { return initialised_read_.read(initialised_); }
 
 bool LearnedBitsQuantizer::frozen() const { return frozen_bits_.item<float>() != 0.0f; }
 

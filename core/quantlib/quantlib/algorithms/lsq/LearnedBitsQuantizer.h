@@ -20,6 +20,7 @@
 // (the wider grid a mixture of both needs).
 #include <cstdint>
 
+#include "quantlib/nn/BufferFlag.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/ops/QuantizerOptions.h"
 
@@ -72,6 +73,7 @@ class LearnedBitsQuantizer : public Quantizer {
   torch::Tensor step_;
   torch::Tensor bits_;
   torch::Tensor initialised_;
+  BufferFlag initialised_read_;
   torch::Tensor frozen_bits_;
 };
 

@@ -42,16 +42,7 @@ LsqQuantizer::LsqQuantizer(int64_t bits, ops::Signedness signedness, int64_t per
   initialised_ = register_buffer("initialised", torch::zeros({1}, torch::kFloat));
 }
 
-bool LsqQuantizer::initialised() const {
-  const void* storage = initialised_.data_ptr();
-  const int64_t version = static_cast<int64_t>(initialised_._version());
-  if (storage != read_storage_ || version != read_version_) {
-    read_value_ = initialised_.item<float>() != 0.0f;
-    read_storage_ = storage;
-    read_version_ = version;
-  }
-  return read_value_;
-}
+bool LsqQuantizer::initialised() const { return initialised_read_.read(initialised_); }
 
 void LsqQuantizer::initialise(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;

@@ -6,6 +6,7 @@
 // the buffer "initialised", so a loaded checkpoint keeps its learned step.
 #include <cstdint>
 
+#include "quantlib/nn/BufferFlag.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/ops/QuantizerOptions.h"
 
@@ -43,12 +44,7 @@ class LsqQuantizer : public Quantizer {
   int64_t per_channel_count_;
   torch::Tensor step_;
   torch::Tensor initialised_;
-  // The flag as last read, and which write of the buffer it was read after
-  // (its storage and version counter): reading a GPU buffer waits for the
-  // GPU, so each forward reads it only when something wrote it since.
-  mutable const void* read_storage_ = nullptr;
-  mutable int64_t read_version_ = -1;
-  mutable bool read_value_ = false;
+  BufferFlag initialised_read_;
 };
 
 }  // namespace quantlib::nn

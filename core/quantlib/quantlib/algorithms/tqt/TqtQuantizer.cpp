@@ -24,12 +24,12 @@ TqtQuantizer::TqtQuantizer(int64_t bits, ops::Signedness signedness)
   initialised_ = register_buffer("initialised", torch::zeros({1}, torch::kFloat));
 }
 
-bool TqtQuantizer::initialised() const { return initialised_.item<float>() != 0.0f; }
+bool TqtQuantizer::initialised() const { return initialised_read_.read(initialised_); }
 
 void TqtQuantizer::initialise(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   const torch::Tensor max_magnitude =
-      x.numel() > 0 ? x.detach().abs().max().reshape({1}) : torch::zeros({1}, torch::kFloat);
+      x.numel() > 0 ? x.detach().abs().max().reshape({1}) : torch::zeros({1}, x.options());
   log2_t_.copy_(torch::log2(max_magnitude.clamp_min(smallest_initial_threshold)));
   initialised_.fill_(1.0f);
 }

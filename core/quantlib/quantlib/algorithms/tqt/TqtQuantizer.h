@@ -5,6 +5,7 @@
 // so a loaded checkpoint keeps its learned threshold.
 #include <cstdint>
 
+#include "quantlib/nn/BufferFlag.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/ops/QuantizerOptions.h"
 
@@ -33,6 +34,7 @@ class TqtQuantizer : public Quantizer {
   ops::Signedness signedness_;
   torch::Tensor log2_t_;
   torch::Tensor initialised_;
+  BufferFlag initialised_read_;
 };
 
 }  // namespace quantlib::nn

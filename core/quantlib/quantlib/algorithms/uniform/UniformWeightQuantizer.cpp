@@ -26,7 +26,7 @@ UniformWeightQuantizer::UniformWeightQuantizer(int64_t bits, int64_t per_channel
   initialised_ = register_buffer("initialised", torch::zeros({1}, torch::kFloat));
 }
 
-bool UniformWeightQuantizer::initialised() const { return initialised_.item<float>() != 0.0f; }
+bool UniformWeightQuantizer::initialised() const { return initialised_read_.read(initialised_); }
 
 void UniformWeightQuantizer::initialise(const torch::Tensor& w) {
   torch::NoGradGuard no_grad;

@@ -7,6 +7,7 @@
 // happened is the buffer "initialised", so a loaded checkpoint keeps its scale.
 #include <cstdint>
 
+#include "quantlib/nn/BufferFlag.h"
 #include "quantlib/nn/Quantizer.h"
 #include "quantlib/ops/WeightRange.h"
 
@@ -38,6 +39,7 @@ class UniformWeightQuantizer : public Quantizer {
   ops::RangeInit range_init_;
   torch::Tensor scale_;
   torch::Tensor initialised_;
+  BufferFlag initialised_read_;
 };
 
 }  // namespace quantlib::nn

@@ -16,24 +16,6 @@ namespace {
 // so each inner loop is a plain pass the compiler can vectorise.
 constexpr int64_t kBlock = 256;
 
-template <typename Visit>
-void with_noise(AnaNoise noise, const Visit& visit) {
-  switch (noise) {
-    case AnaNoise::Uniform:
-      visit(AnaUniformNoise{});
-      return;
-    case AnaNoise::Triangular:
-      visit(AnaTriangularNoise{});
-      return;
-    case AnaNoise::Normal:
-      visit(AnaNormalNoise{});
-      return;
-    case AnaNoise::Logistic:
-      visit(AnaLogisticNoise{});
-      return;
-  }
-}
-
 // Calls block(from, count) over [0, numel) in blocks of at most kBlock, in parallel.
 // Every element costs a pass over the thresholds, hence the smaller grain.
 template <typename Block>

@@ -54,24 +54,6 @@ __global__ void ana_backward_kernel(const float* __restrict__ x, const float* __
   }
 }
 
-template <typename Visit>
-void with_noise(AnaNoise noise, const Visit& visit) {
-  switch (noise) {
-    case AnaNoise::Uniform:
-      visit(AnaUniformNoise{});
-      return;
-    case AnaNoise::Triangular:
-      visit(AnaTriangularNoise{});
-      return;
-    case AnaNoise::Normal:
-      visit(AnaNormalNoise{});
-      return;
-    case AnaNoise::Logistic:
-      visit(AnaLogisticNoise{});
-      return;
-  }
-}
-
 }  // namespace
 
 void ana_forward_mode(const float* x, float* y, int64_t numel, const AnaKernelParams& params, Stream stream) {

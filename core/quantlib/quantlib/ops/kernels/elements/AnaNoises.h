@@ -120,6 +120,26 @@ struct AnaLogisticNoise {
   }
 };
 
+// Calls visit with the noise's struct (on the host, which then launches or
+// loops with that type).
+template <typename Visit>
+void with_noise(AnaNoise noise, const Visit& visit) {
+  switch (noise) {
+    case AnaNoise::Uniform:
+      visit(AnaUniformNoise{});
+      return;
+    case AnaNoise::Triangular:
+      visit(AnaTriangularNoise{});
+      return;
+    case AnaNoise::Normal:
+      visit(AnaNormalNoise{});
+      return;
+    case AnaNoise::Logistic:
+      visit(AnaLogisticNoise{});
+      return;
+  }
+}
+
 // The draw as the noise's quantile sees it: 0 becomes the smallest draw.
 QUANTLIB_HOST_DEVICE inline float ana_usable_draw(float draw) {
   return select(draw > 0.0f, draw, kAnaSmallestDraw);
